@@ -1,0 +1,1 @@
+"""Tables, engines and queries. Only this package speaks SQL."""

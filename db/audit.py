@@ -1,0 +1,67 @@
+"""The audit trail: who changed what, when, from which values to which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import audit_log
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    occurred_at: datetime
+    actor_sub: str
+    actor_role: str
+    action: str
+    client_id: str | None
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    reason: str | None = None
+
+
+def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: (None if v is None else str(v)) for k, v in values.items()}
+
+
+async def record(conn: AsyncConnection, entry: AuditEntry) -> None:
+    await conn.execute(
+        insert(audit_log).values(
+            occurred_at=entry.occurred_at,
+            actor_sub=entry.actor_sub,
+            actor_role=entry.actor_role,
+            action=entry.action,
+            client_id=entry.client_id,
+            old_values=_jsonable(entry.old_values),
+            new_values=_jsonable(entry.new_values),
+            reason=entry.reason,
+        )
+    )
+
+
+async def entries(
+    conn: AsyncConnection, *, client_id: str | None, action: str | None = None, limit: int = 100
+) -> list[AuditEntry]:
+    """Newest first."""
+    stmt = select(
+        audit_log.c.occurred_at,
+        audit_log.c.actor_sub,
+        audit_log.c.actor_role,
+        audit_log.c.action,
+        audit_log.c.client_id,
+        audit_log.c.old_values,
+        audit_log.c.new_values,
+        audit_log.c.reason,
+    )
+    if client_id is not None:
+        stmt = stmt.where(audit_log.c.client_id == client_id)
+    if action is not None:
+        stmt = stmt.where(audit_log.c.action == action)
+    stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
+    return [AuditEntry(*row) for row in await conn.execute(stmt)]

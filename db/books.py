@@ -1,0 +1,146 @@
+"""Running position sums per client and per instrument, and realized P&L per trading day."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.catalog import INSTRUMENT_COLUMNS, instrument_from_row
+from db.tables import (
+    client_daily_pnl,
+    client_positions,
+    instrument_positions,
+    instruments,
+    platform_daily_pnl,
+)
+from db.upsert import upsert
+from domain.instruments import Instrument
+from domain.numbers import ZERO
+from domain.positions import PositionBook
+from domain.values import Direction
+
+Books = tuple[list[PositionBook], dict[str, Instrument]]
+
+
+def _book(row: Any, offset: int) -> PositionBook:
+    symbol, direction, volume, entry_value, count = row[offset : offset + 5]
+    return PositionBook(symbol, Direction(direction), volume, entry_value, count)
+
+
+async def _books(conn: AsyncConnection, table: Table, *where: Any) -> Books:
+    stmt = (
+        select(
+            *INSTRUMENT_COLUMNS,
+            table.c.symbol,
+            table.c.direction,
+            table.c.volume,
+            table.c.entry_value,
+            table.c.open_count,
+        )
+        .join_from(table, instruments, table.c.symbol == instruments.c.symbol)
+        .where(table.c.open_count > 0, *where)
+    )
+    books: list[PositionBook] = []
+    catalog: dict[str, Instrument] = {}
+    width = len(INSTRUMENT_COLUMNS)
+    for row in await conn.execute(stmt):
+        catalog.setdefault(row[0], instrument_from_row(row))
+        books.append(_book(row, width))
+    return books, catalog
+
+
+async def client_books(conn: AsyncConnection, client_id: str) -> Books:
+    """The client's open books with the instruments they are on (marks included)."""
+    return await _books(conn, client_positions, client_positions.c.client_id == client_id)
+
+
+async def platform_books(conn: AsyncConnection) -> Books:
+    """Platform books: one row per instrument and direction, whatever the history size."""
+    return await _books(conn, instrument_positions)
+
+
+async def get_client_book(
+    conn: AsyncConnection, client_id: str, symbol: str, direction: Direction
+) -> PositionBook:
+    return await _get_book(
+        conn,
+        client_positions,
+        symbol,
+        direction,
+        client_positions.c.client_id == client_id,
+    )
+
+
+async def get_platform_book(
+    conn: AsyncConnection, symbol: str, direction: Direction
+) -> PositionBook:
+    return await _get_book(conn, instrument_positions, symbol, direction)
+
+
+async def _get_book(
+    conn: AsyncConnection, table: Table, symbol: str, direction: Direction, *where: Any
+) -> PositionBook:
+    stmt = select(
+        table.c.symbol, table.c.direction, table.c.volume, table.c.entry_value, table.c.open_count
+    ).where(table.c.symbol == symbol, table.c.direction == direction.value, *where)
+    row = (await conn.execute(stmt)).first()
+    return _book(row, 0) if row else PositionBook(symbol, direction)
+
+
+def _book_values(book: PositionBook) -> dict[str, Any]:
+    return {
+        "symbol": book.symbol,
+        "direction": book.direction.value,
+        "volume": book.volume,
+        "entry_value": book.entry_value,
+        "open_count": book.count,
+    }
+
+
+async def save_client_book(conn: AsyncConnection, client_id: str, book: PositionBook) -> None:
+    await upsert(
+        conn,
+        client_positions,
+        {"client_id": client_id, **_book_values(book)},
+        keys=["client_id", "symbol", "direction"],
+    )
+
+
+async def save_platform_book(conn: AsyncConnection, book: PositionBook) -> None:
+    await upsert(conn, instrument_positions, _book_values(book), keys=["symbol", "direction"])
+
+
+async def client_realized_on(conn: AsyncConnection, client_id: str, day: date) -> Decimal:
+    stmt = select(client_daily_pnl.c.realized).where(
+        client_daily_pnl.c.client_id == client_id, client_daily_pnl.c.trading_day == day
+    )
+    value = (await conn.execute(stmt)).scalar()
+    return value if value is not None else ZERO
+
+
+async def platform_realized_on(conn: AsyncConnection, day: date) -> Decimal:
+    stmt = select(platform_daily_pnl.c.realized).where(platform_daily_pnl.c.trading_day == day)
+    value = (await conn.execute(stmt)).scalar()
+    return value if value is not None else ZERO
+
+
+async def add_realized(conn: AsyncConnection, client_id: str, day: date, pnl: Decimal) -> None:
+    """Book a close's P&L on its trading day, for the client and the platform."""
+    client_total = await client_realized_on(conn, client_id, day) + pnl
+    await upsert(
+        conn,
+        client_daily_pnl,
+        {"client_id": client_id, "trading_day": day, "realized": client_total},
+        keys=["client_id", "trading_day"],
+    )
+    platform_total = await platform_realized_on(conn, day) + pnl
+    await upsert(
+        conn,
+        platform_daily_pnl,
+        {"trading_day": day, "realized": platform_total},
+        keys=["trading_day"],
+    )

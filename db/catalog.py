@@ -1,0 +1,79 @@
+"""Instruments and their latest marks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import instruments
+from db.upsert import upsert
+from domain.instruments import Instrument
+
+INSTRUMENT_COLUMNS = (
+    instruments.c.symbol,
+    instruments.c.correlation_group,
+    instruments.c.contract_size,
+    instruments.c.quote_to_account_rate,
+    instruments.c.lot_step,
+    instruments.c.min_volume,
+    instruments.c.max_volume,
+    instruments.c.mark_price,
+)
+
+
+def instrument_from_row(row: Row[tuple[object, ...]] | tuple[object, ...]) -> Instrument:
+    """Build an Instrument from the INSTRUMENT_COLUMNS (in that order) at the row's start."""
+    return Instrument(*row[: len(INSTRUMENT_COLUMNS)])  # type: ignore[arg-type]
+
+
+async def load_catalog(conn: AsyncConnection) -> dict[str, Instrument]:
+    rows = await conn.execute(select(*INSTRUMENT_COLUMNS).order_by(instruments.c.symbol))
+    return {row[0]: instrument_from_row(row) for row in rows}
+
+
+async def get_instrument(conn: AsyncConnection, symbol: str) -> Instrument | None:
+    row = (
+        await conn.execute(select(*INSTRUMENT_COLUMNS).where(instruments.c.symbol == symbol))
+    ).first()
+    return instrument_from_row(row) if row else None
+
+
+async def mark_times(conn: AsyncConnection) -> dict[str, datetime | None]:
+    rows = await conn.execute(select(instruments.c.symbol, instruments.c.mark_updated_at))
+    return {symbol: at for symbol, at in rows}
+
+
+async def save_instrument(conn: AsyncConnection, instrument: Instrument, *, at: datetime) -> None:
+    await upsert(
+        conn,
+        instruments,
+        {
+            "symbol": instrument.symbol,
+            "correlation_group": instrument.correlation_group,
+            "contract_size": instrument.contract_size,
+            "quote_to_account_rate": instrument.quote_to_account_rate,
+            "lot_step": instrument.lot_step,
+            "min_volume": instrument.min_volume,
+            "max_volume": instrument.max_volume,
+            "updated_at": at,
+        },
+        keys=["symbol"],
+    )
+
+
+async def save_marks(
+    conn: AsyncConnection,
+    marks: Iterable[tuple[str, Decimal, Decimal | None]],
+    *,
+    at: datetime,
+) -> None:
+    """Set the latest price (and optionally the quote-to-account rate) per symbol."""
+    for symbol, price, rate in marks:
+        values: dict[str, object] = {"mark_price": price, "mark_updated_at": at}
+        if rate is not None:
+            values["quote_to_account_rate"] = rate
+        await conn.execute(update(instruments).where(instruments.c.symbol == symbol).values(values))

@@ -1,0 +1,130 @@
+"""Per-client rows: the risk profile and the account (running balance, peak, counts)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import accounts, risk_profiles
+from db.upsert import insert_ignore
+from domain.equity import AccountState
+from domain.numbers import ZERO
+from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
+from domain.values import TradingMode
+
+LIMIT_COLUMNS = tuple(risk_profiles.c[name] for name in asdict(DEFAULT_LIMITS))
+PROFILE_COLUMNS = (
+    risk_profiles.c.id,
+    risk_profiles.c.client_id,
+    risk_profiles.c.trading_mode,
+    risk_profiles.c.updated_at,
+    *LIMIT_COLUMNS,
+)
+ACCOUNT_COLUMNS = (
+    accounts.c.balance,
+    accounts.c.peak_equity,
+    accounts.c.net_cash_flows,
+    accounts.c.realized_pnl,
+)
+
+
+def profile_from_row(row: Row[Any] | tuple[Any, ...]) -> RiskProfile:
+    """Build from PROFILE_COLUMNS, in that order."""
+    return RiskProfile(
+        client_id=row[1],
+        limits=RiskLimits(*row[4 : 4 + len(LIMIT_COLUMNS)]),
+        trading_mode=TradingMode(row[2]),
+        id=row[0],
+        updated_at=row[3],
+    )
+
+
+def account_from_row(row: Row[Any] | tuple[Any, ...]) -> AccountState:
+    """Build from ACCOUNT_COLUMNS, in that order."""
+    return AccountState(*row[:4])
+
+
+async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) -> None:
+    """Get-or-create the profile and account rows; concurrent callers end with one of each."""
+    await insert_ignore(
+        conn,
+        risk_profiles,
+        {
+            "client_id": client_id,
+            **asdict(DEFAULT_LIMITS),
+            "trading_mode": TradingMode.ACTIVE.value,
+            "created_at": at,
+            "updated_at": at,
+        },
+    )
+    await insert_ignore(
+        conn,
+        accounts,
+        {
+            "client_id": client_id,
+            "balance": ZERO,
+            "peak_equity": ZERO,
+            "net_cash_flows": ZERO,
+            "realized_pnl": ZERO,
+            "open_positions": 0,
+            "last_activity_at": at,
+            "updated_at": at,
+        },
+    )
+
+
+async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
+    stmt = select(*PROFILE_COLUMNS).where(risk_profiles.c.client_id == client_id)
+    row = (await conn.execute(stmt)).first()
+    return profile_from_row(row) if row else None
+
+
+async def save_limits(
+    conn: AsyncConnection, client_id: str, limits: RiskLimits, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(risk_profiles)
+        .where(risk_profiles.c.client_id == client_id)
+        .values(**asdict(limits), updated_at=at)
+    )
+
+
+async def save_trading_mode(
+    conn: AsyncConnection, client_id: str, mode: TradingMode, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(risk_profiles)
+        .where(risk_profiles.c.client_id == client_id)
+        .values(trading_mode=mode.value, updated_at=at)
+    )
+
+
+async def lock_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
+    """Read the account for update (a row lock on PostgreSQL; SQLite's writer lock covers it)."""
+    stmt = select(*ACCOUNT_COLUMNS).where(accounts.c.client_id == client_id).with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return account_from_row(row) if row else None
+
+
+async def get_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
+    stmt = select(*ACCOUNT_COLUMNS).where(accounts.c.client_id == client_id)
+    row = (await conn.execute(stmt)).first()
+    return account_from_row(row) if row else None
+
+
+async def save_account(
+    conn: AsyncConnection,
+    client_id: str,
+    state: AccountState,
+    *,
+    at: datetime,
+    open_positions_delta: int = 0,
+) -> None:
+    values: dict[str, Any] = {**asdict(state), "updated_at": at, "last_activity_at": at}
+    if open_positions_delta:
+        values["open_positions"] = accounts.c.open_positions + open_positions_delta
+    await conn.execute(update(accounts).where(accounts.c.client_id == client_id).values(values))

@@ -1,0 +1,1 @@
+"""Pure risk rules and values: no I/O, no framework imports."""

@@ -1,0 +1,83 @@
+"""Trade events: their identity for idempotency and the P&L a close realizes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.errors import BadInput
+from domain.instruments import Instrument
+from domain.positions import position_pnl
+from domain.values import Direction
+
+
+@dataclass(frozen=True, slots=True)
+class TradeOpened:
+    trade_id: str
+    client_id: str
+    signal_id: str | None
+    symbol: str
+    direction: Direction
+    volume: Decimal
+    entry_price: Decimal
+    stop_loss: Decimal | None
+    opened_at: datetime | None
+
+    def fingerprint(self) -> str:
+        """Identity of the payload as sent (an omitted time stays omitted)."""
+        return _digest(
+            self.client_id,
+            self.signal_id,
+            self.symbol,
+            self.direction.value,
+            self.volume,
+            self.entry_price,
+            self.stop_loss,
+            self.opened_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClosed:
+    trade_id: str
+    client_id: str
+    exit_price: Decimal
+    closed_at: datetime | None
+    pnl: Decimal | None
+
+    def fingerprint(self) -> str:
+        return _digest(self.client_id, self.exit_price, self.closed_at, self.pnl)
+
+
+def _digest(*parts: object) -> str:
+    def canon(part: object) -> str:
+        if part is None:
+            return "~"
+        if isinstance(part, Decimal):
+            return format(part.normalize(), "f")
+        if isinstance(part, datetime):
+            return part.isoformat()
+        return str(part)
+
+    return hashlib.sha256("\x1f".join(canon(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def realized_pnl(
+    direction: Direction,
+    volume: Decimal,
+    entry_price: Decimal,
+    close: TradeClosed,
+    instrument: Instrument,
+) -> Decimal:
+    """The broker-booked P&L when reported, else the price move at the exit."""
+    if close.pnl is not None:
+        return close.pnl
+    return position_pnl(direction, volume, entry_price, close.exit_price, instrument)
+
+
+def validate_trade_id(raw: str, *, field: str) -> str:
+    if not raw or len(raw) > 128 or not raw.isprintable():
+        raise BadInput(f"{field} must be 1-128 printable characters", field=field)
+    return raw

@@ -1,0 +1,1 @@
+"""The riskgate service: settings, auth, the ASGI app, the CLI and the alert bus."""

@@ -1,0 +1,77 @@
+"""Configuration from RISKGATE_* environment variables (and a .env file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.trading_day import TradingCalendar
+
+DEVELOPMENT_SECRET = "riskgate-development-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RISKGATE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./riskgate.db"
+    redis_url: str | None = None
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"] = "HS256"
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    trading_day_timezone: str = "UTC"
+    trading_day_start_hour: int = Field(default=0, ge=0, le=23)
+    reservation_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
+    statement_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("trading_day_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> Settings:
+        if self.env != "production":
+            return self
+        if self.jwt_algorithm.startswith("HS"):
+            secret = self.jwt_secret or ""
+            if len(secret.encode()) < 32 or secret == DEVELOPMENT_SECRET:
+                raise ValueError("production needs RISKGATE_JWT_SECRET of at least 32 bytes")
+        elif not self.jwt_public_key:
+            raise ValueError("production with RS* needs RISKGATE_JWT_PUBLIC_KEY")
+        return self
+
+    @property
+    def signing_secret(self) -> str:
+        """The HS secret; development falls back to a fixed, well-known one."""
+        if self.jwt_secret:
+            if len(self.jwt_secret.encode()) < 32:
+                raise ValueError("RISKGATE_JWT_SECRET must be at least 32 bytes")
+            return self.jwt_secret
+        if self.env == "production":
+            raise ValueError("RISKGATE_JWT_SECRET is required in production")
+        return DEVELOPMENT_SECRET
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @cached_property
+    def calendar(self) -> TradingCalendar:
+        return TradingCalendar(ZoneInfo(self.trading_day_timezone), self.trading_day_start_hour)
