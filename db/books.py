@@ -10,7 +10,9 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.catalog import INSTRUMENT_COLUMNS, instrument_from_row
+from db.clients import ACCOUNT_COLUMNS, account_from_row
 from db.tables import (
+    accounts,
     client_daily_pnl,
     client_positions,
     instrument_positions,
@@ -18,6 +20,7 @@ from db.tables import (
     platform_daily_pnl,
 )
 from db.upsert import upsert
+from domain.equity import AccountState
 from domain.instruments import Instrument
 from domain.numbers import ZERO
 from domain.positions import PositionBook
@@ -144,3 +147,37 @@ async def add_realized(conn: AsyncConnection, client_id: str, day: date, pnl: De
         {"trading_day": day, "realized": platform_total},
         keys=["trading_day"],
     )
+
+
+async def books_of_clients_holding(
+    conn: AsyncConnection, symbols: list[str]
+) -> list[tuple[str, AccountState, PositionBook, Instrument]]:
+    """Every open book of every client holding one of `symbols`, with account and instrument."""
+    holders = (
+        select(client_positions.c.client_id)
+        .where(client_positions.c.symbol.in_(symbols), client_positions.c.open_count > 0)
+        .distinct()
+    )
+    stmt = (
+        select(
+            *INSTRUMENT_COLUMNS,
+            client_positions.c.symbol,
+            client_positions.c.direction,
+            client_positions.c.volume,
+            client_positions.c.entry_value,
+            client_positions.c.open_count,
+            client_positions.c.client_id,
+            *ACCOUNT_COLUMNS,
+        )
+        .join_from(client_positions, instruments, client_positions.c.symbol == instruments.c.symbol)
+        .join(accounts, accounts.c.client_id == client_positions.c.client_id)
+        .where(client_positions.c.open_count > 0, client_positions.c.client_id.in_(holders))
+    )
+    width = len(INSTRUMENT_COLUMNS)
+    out = []
+    for row in await conn.execute(stmt):
+        book = _book(row, width)
+        out.append(
+            (row[width + 5], account_from_row(row[width + 6 :]), book, instrument_from_row(row))
+        )
+    return out

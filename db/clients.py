@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import accounts, risk_profiles
@@ -128,3 +129,15 @@ async def save_account(
     if open_positions_delta:
         values["open_positions"] = accounts.c.open_positions + open_positions_delta
     await conn.execute(update(accounts).where(accounts.c.client_id == client_id).values(values))
+
+
+async def save_peaks(conn: AsyncConnection, peaks: list[tuple[str, Decimal]]) -> None:
+    """Batch-raise equity peaks (one executemany, however many clients)."""
+    if not peaks:
+        return
+    stmt = (
+        update(accounts)
+        .where(accounts.c.client_id == bindparam("cid"))
+        .values(peak_equity=bindparam("peak"))
+    )
+    await conn.execute(stmt, [{"cid": c, "peak": p} for c, p in peaks])

@@ -11,37 +11,20 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import cash_flows, pending_closes, trades
-from domain.ledger import TradeClosed, TradeOpened
+from domain.ledger import TradeClosed, TradeOpened, TradeRecord, TradeStatus
 from domain.values import Direction
 
-OPEN = "OPEN"
-CLOSED = "CLOSED"
-
 
 @dataclass(frozen=True, slots=True)
-class TradeRecord:
-    """A trade as stored: its open and, once closed, how it closed."""
+class StoredTrade:
+    """A ledger row with the fingerprints that make its events idempotent."""
 
-    opened: TradeOpened
-    opened_at: datetime
-    open_fingerprint: str
-    status: str
-    exit_price: Decimal | None = None
-    closed_at: datetime | None = None
-    realized_pnl: Decimal | None = None
-    close_fingerprint: str | None = None
+    record: TradeRecord
+    open_fingerprint: str | None
+    close_fingerprint: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PendingClose:
-    """A close stored before its open arrived."""
-
-    closed: TradeClosed
-    fingerprint: str
-    received_at: datetime
-
-
-def _trade(row: Any) -> TradeRecord:
+def _stored(row: Any) -> StoredTrade:
     m = row._mapping
     opened = TradeOpened(
         trade_id=m["trade_id"],
@@ -54,21 +37,26 @@ def _trade(row: Any) -> TradeRecord:
         stop_loss=m["stop_loss"],
         opened_at=m["opened_at"],
     )
-    return TradeRecord(
+    status = TradeStatus(m["status"])
+    closed = None
+    if status is TradeStatus.CLOSED:
+        closed = TradeClosed(m["trade_id"], m["client_id"], m["exit_price"], m["closed_at"], None)
+    record = TradeRecord(
+        trade_id=m["trade_id"],
+        client_id=m["client_id"],
+        status=status,
         opened=opened,
         opened_at=m["opened_at"],
-        open_fingerprint=m["open_fingerprint"],
-        status=m["status"],
-        exit_price=m["exit_price"],
+        closed=closed,
         closed_at=m["closed_at"],
         realized_pnl=m["realized_pnl"],
-        close_fingerprint=m["close_fingerprint"],
     )
+    return StoredTrade(record, m["open_fingerprint"], m["close_fingerprint"])
 
 
-async def get_trade(conn: AsyncConnection, trade_id: str) -> TradeRecord | None:
+async def get_trade(conn: AsyncConnection, trade_id: str) -> StoredTrade | None:
     row = (await conn.execute(select(trades).where(trades.c.trade_id == trade_id))).first()
-    return _trade(row) if row else None
+    return _stored(row) if row else None
 
 
 async def insert_trade(
@@ -86,7 +74,7 @@ async def insert_trade(
             stop_loss=event.stop_loss,
             opened_at=opened_at,
             open_fingerprint=event.fingerprint(),
-            status=OPEN,
+            status=TradeStatus.OPEN.value,
             recorded_at=at,
         )
     )
@@ -97,9 +85,9 @@ async def close_trade(
 ) -> None:
     await conn.execute(
         update(trades)
-        .where(trades.c.trade_id == event.trade_id, trades.c.status == OPEN)
+        .where(trades.c.trade_id == event.trade_id, trades.c.status == TradeStatus.OPEN.value)
         .values(
-            status=CLOSED,
+            status=TradeStatus.CLOSED.value,
             exit_price=event.exit_price,
             closed_at=closed_at,
             realized_pnl=pnl,
@@ -108,14 +96,24 @@ async def close_trade(
     )
 
 
-async def get_pending_close(conn: AsyncConnection, trade_id: str) -> PendingClose | None:
+async def get_pending_close(conn: AsyncConnection, trade_id: str) -> StoredTrade | None:
+    """A close waiting for its open, as an AWAITING_OPEN ledger entry."""
     stmt = select(pending_closes).where(pending_closes.c.trade_id == trade_id)
     row = (await conn.execute(stmt)).first()
     if row is None:
         return None
     m = row._mapping
     closed = TradeClosed(m["trade_id"], m["client_id"], m["exit_price"], m["closed_at"], m["pnl"])
-    return PendingClose(closed, m["fingerprint"], m["received_at"])
+    record = TradeRecord(
+        trade_id=m["trade_id"],
+        client_id=m["client_id"],
+        status=TradeStatus.AWAITING_OPEN,
+        opened=None,
+        opened_at=None,
+        closed=closed,
+        closed_at=m["closed_at"],
+    )
+    return StoredTrade(record, None, m["fingerprint"])
 
 
 async def insert_pending_close(conn: AsyncConnection, event: TradeClosed, *, at: datetime) -> None:

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from alembic import command
 
@@ -39,16 +39,11 @@ async def upgrade_to_head(url: str) -> None:
         await engine.dispose()
 
 
-async def is_current(url: str) -> bool:
+async def is_current(conn: AsyncConnection) -> bool:
     """True when the database is at the newest revision."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(str(conn.engine.url))).get_current_head()
 
     def current(sync_conn: Connection) -> str | None:
         return MigrationContext.configure(sync_conn).get_current_revision()
 
-    engine = create_async_engine(url, poolclass=pool.NullPool)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(current) == head
-    finally:
-        await engine.dispose()
+    return await conn.run_sync(current) == head

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from domain.errors import BadInput
 from domain.instruments import Instrument
@@ -27,7 +28,7 @@ class TradeOpened:
 
     def fingerprint(self) -> str:
         """Identity of the payload as sent (an omitted time stays omitted)."""
-        return _digest(
+        return fingerprint_of(
             self.client_id,
             self.signal_id,
             self.symbol,
@@ -48,10 +49,10 @@ class TradeClosed:
     pnl: Decimal | None
 
     def fingerprint(self) -> str:
-        return _digest(self.client_id, self.exit_price, self.closed_at, self.pnl)
+        return fingerprint_of(self.client_id, self.exit_price, self.closed_at, self.pnl)
 
 
-def _digest(*parts: object) -> str:
+def fingerprint_of(*parts: object) -> str:
     def canon(part: object) -> str:
         if part is None:
             return "~"
@@ -81,3 +82,38 @@ def validate_trade_id(raw: str, *, field: str) -> str:
     if not raw or len(raw) > 128 or not raw.isprintable():
         raise BadInput(f"{field} must be 1-128 printable characters", field=field)
     return raw
+
+
+class TradeStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+    AWAITING_OPEN = "AWAITING_OPEN"  # its close arrived first and waits for the open
+
+
+@dataclass(frozen=True, slots=True)
+class TradeRecord:
+    """A trade as the ledger knows it: the open, the close, or both."""
+
+    trade_id: str
+    client_id: str
+    status: TradeStatus
+    opened: TradeOpened | None
+    opened_at: datetime | None
+    closed: TradeClosed | None = None
+    closed_at: datetime | None = None
+    realized_pnl: Decimal | None = None
+
+
+# Event clocks may drift a little; an event dated further ahead is a bad timestamp.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def event_time(at: datetime | None, now: datetime, *, field: str) -> datetime:
+    """When an event happened: as reported, or now when omitted; never in the future."""
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise BadInput(f"{field} must carry a time zone", field=field)
+    if at > now + FUTURE_TOLERANCE:
+        raise BadInput(f"{field} is in the future", field=field)
+    return at

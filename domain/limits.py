@@ -44,6 +44,8 @@ def validate_platform_limits(limits: PlatformLimits) -> PlatformLimits:
         "maxInstrumentVolume": limits.max_instrument_volume,
     }
     for name, value in positives.items():
+        if value is None and name != "maxInstrumentVolume":
+            raise BadInput(f"{name} may not be null", field=name)
         if value is not None and value <= 0:
             raise BadInput(f"{name} must be greater than 0", field=name)
     for name, lots in (

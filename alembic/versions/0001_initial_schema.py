@@ -14,7 +14,6 @@ from alembic import op
 from db.seed import catalog_rows, platform_row
 from db.tables import instruments, platform_limits
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

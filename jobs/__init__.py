@@ -1,0 +1,1 @@
+"""Periodic jobs (arq): snapshots, breaker evaluation, retention, reservation purge."""

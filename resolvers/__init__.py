@@ -1,0 +1,1 @@
+"""Use cases: authorize the caller, load, apply domain rules, persist, publish."""

@@ -1,0 +1,28 @@
+"""What every use case is given: the database, the calendar, the clock and the alert sink."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from db.engine import Database
+from domain.trading_day import TradingCalendar
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _drop(_alerts: object) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    db: Database
+    calendar: TradingCalendar
+    reservation_ttl: timedelta = timedelta(seconds=300)
+    now: Callable[[], datetime] = utc_now
+    # Receives alerts after their transaction committed; the service plugs in its bus.
+    publish: Callable[[list[object]], Awaitable[None]] = field(default=_drop)

@@ -1,0 +1,118 @@
+"""Reading exposure: per client, its history, and platform-wide. Reads never write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import books, clients, reservations, snapshots
+from db import platform as platform_db
+from domain.access import Caller, client_scope, require_role
+from domain.equity import AccountState
+from domain.errors import BadInput
+from domain.exposure import (
+    ClientExposure,
+    ExposureReport,
+    PlatformExposure,
+    Reservation,
+    book_totals,
+    client_exposure,
+    exposure_report,
+    platform_exposure,
+)
+from domain.instruments import Instrument
+from domain.limits import PlatformLimits
+from domain.numbers import ZERO
+from domain.positions import PositionBook
+from domain.values import Role
+from resolvers.deps import Deps
+
+MAX_HISTORY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSnapshot:
+    """Everything loaded about one client: its exposure and the rows behind it."""
+
+    exposure: ClientExposure
+    books: tuple[PositionBook, ...]
+    reservations: tuple[Reservation, ...]
+    catalog: dict[str, Instrument]
+
+
+async def load_client(
+    conn: AsyncConnection, deps: Deps, client_id: str, now: datetime
+) -> ClientSnapshot:
+    """Bounded by the client's open books and reservations, never by its history."""
+    client_books, catalog = await books.client_books(conn, client_id)
+    account = await clients.get_account(conn, client_id) or AccountState()
+    held = await reservations.active_for_client(conn, client_id, now)
+    realized = await books.client_realized_on(conn, client_id, deps.calendar.day_of(now))
+    exposure = client_exposure(client_id, client_books, catalog, account, held, realized)
+    return ClientSnapshot(exposure, tuple(client_books), tuple(held), catalog)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSnapshot:
+    limits: PlatformLimits
+    exposure: PlatformExposure
+    reservations: tuple[Reservation, ...]
+    catalog: dict[str, Instrument]
+
+
+async def load_platform(
+    conn: AsyncConnection, deps: Deps, now: datetime, *, limits: PlatformLimits | None = None
+) -> PlatformSnapshot:
+    """Platform sums from one row per instrument and direction plus active reservations."""
+    if limits is None:
+        limits, _ = await platform_db.get_limits(conn)
+    platform_books, catalog = await books.platform_books(conn)
+    held = await reservations.active_all(conn, now)
+    realized = await books.platform_realized_on(conn, deps.calendar.day_of(now))
+    exposure = platform_exposure(
+        book_totals(platform_books, catalog),
+        len(held),
+        sum((r.notional for r in held), ZERO),
+        realized,
+        limits.max_total_exposure,
+        limits.max_open_positions,
+    )
+    return PlatformSnapshot(limits, exposure, tuple(held), catalog)
+
+
+async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> ExposureReport:
+    """The caller's (or a named client's) exposure now."""
+    target = client_scope(caller, client_id)
+    now = deps.now()
+    async with deps.db.read() as conn:
+        loaded = await load_client(conn, deps, target, now)
+    return exposure_report(loaded.exposure, now)
+
+
+async def exposure_history(
+    deps: Deps,
+    caller: Caller,
+    client_id: str | None,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[ExposureReport]:
+    """Stored snapshots, newest first."""
+    target = client_scope(caller, client_id)
+    if not 1 <= limit <= MAX_HISTORY:
+        raise BadInput(f"limit must be between 1 and {MAX_HISTORY}", field="limit")
+    if since is not None and until is not None and since >= until:
+        raise BadInput("since must be before until", field="since")
+    async with deps.db.read() as conn:
+        return await snapshots.list_snapshots(conn, target, since=since, until=until, limit=limit)
+
+
+async def global_exposure(deps: Deps, caller: Caller) -> PlatformSnapshot:
+    """Platform-wide sums, limits, utilization and trading mode (admin)."""
+    require_role(caller, Role.ADMIN)
+    now = deps.now()
+    async with deps.db.read() as conn:
+        return await load_platform(conn, deps, now)

@@ -1,0 +1,49 @@
+"""The instrument catalog: everyone reads it, admins upsert entries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import audit, catalog
+from db import platform as platform_db
+from domain.access import Caller, require_role
+from domain.instruments import Instrument, validate_instrument
+from domain.values import Role
+from resolvers.deps import Deps
+
+
+async def list_instruments(deps: Deps, caller: Caller) -> list[Instrument]:
+    del caller  # every authenticated role may read the catalog
+    async with deps.db.read() as conn:
+        return list((await catalog.load_catalog(conn)).values())
+
+
+async def upsert_instrument(deps: Deps, caller: Caller, instrument: Instrument) -> Instrument:
+    """Create or change a catalog entry (its mark is left as it is)."""
+    require_role(caller, Role.ADMIN)
+    validate_instrument(instrument)
+    now = deps.now()
+
+    async def work(conn: AsyncConnection) -> Instrument:
+        await platform_db.lock_platform(conn)
+        before = await catalog.get_instrument(conn, instrument.symbol)
+        await catalog.save_instrument(conn, instrument, at=now)
+        after = await catalog.get_instrument(conn, instrument.symbol)
+        assert after is not None
+        await audit.record(
+            conn,
+            audit.AuditEntry(
+                occurred_at=now,
+                actor_sub=caller.sub,
+                actor_role=caller.role.value,
+                action="instrument.upsert",
+                client_id=None,
+                old_values=asdict(before) if before else None,
+                new_values=asdict(after),
+            ),
+        )
+        return after
+
+    return await deps.db.write(work)

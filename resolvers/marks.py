@@ -1,0 +1,83 @@
+"""Mark prices: move unrealized P&L, equity, exposure and every affected client's peak."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import books, catalog, clients
+from db import platform as platform_db
+from domain.access import STAFF, Caller, require_role
+from domain.equity import AccountState
+from domain.errors import BadInput
+from domain.exposure import book_totals
+from domain.instruments import Instrument, normalize_symbol
+from domain.numbers import require_positive
+from domain.positions import PositionBook
+from resolvers.deps import Deps
+
+MAX_MARKS_PER_CALL = 1000
+
+
+def validate_marks(
+    prices: list[tuple[str, Decimal, Decimal | None]],
+) -> list[tuple[str, Decimal, Decimal | None]]:
+    if not prices:
+        raise BadInput("prices must not be empty", field="prices")
+    if len(prices) > MAX_MARKS_PER_CALL:
+        raise BadInput(f"at most {MAX_MARKS_PER_CALL} prices per call", field="prices")
+    seen: set[str] = set()
+    out = []
+    for i, (raw, price, rate) in enumerate(prices):
+        symbol = normalize_symbol(raw, field=f"prices[{i}].instrument")
+        if symbol in seen:
+            raise BadInput(f"{symbol} appears twice", field=f"prices[{i}].instrument")
+        seen.add(symbol)
+        require_positive(price, field=f"prices[{i}].price")
+        if rate is not None:
+            require_positive(rate, field=f"prices[{i}].quoteToAccountRate")
+        out.append((symbol, price, rate))
+    return out
+
+
+async def update_mark_prices(
+    deps: Deps, caller: Caller, prices: list[tuple[str, Decimal, Decimal | None]]
+) -> int:
+    """Store the latest marks; returns how many instruments were updated."""
+    require_role(caller, *STAFF)
+    marks = validate_marks(prices)
+    now = deps.now()
+
+    async def work(conn: AsyncConnection) -> int:
+        await platform_db.lock_platform(conn)
+        known = await catalog.load_catalog(conn)
+        for i, (symbol, _, _) in enumerate(marks):
+            if symbol not in known:
+                raise BadInput(f"unknown instrument {symbol}", field=f"prices[{i}].instrument")
+        await catalog.save_marks(conn, marks, at=now)
+        await raise_peaks(conn, [symbol for symbol, _, _ in marks])
+        return len(marks)
+
+    return await deps.db.write(work)
+
+
+async def raise_peaks(conn: AsyncConnection, symbols: list[str]) -> int:
+    """Set-based: one read of the affected clients' books, one batched write of new peaks."""
+    rows = await books.books_of_clients_holding(conn, symbols)
+    by_client: dict[str, list[PositionBook]] = defaultdict(list)
+    accounts: dict[str, AccountState] = {}
+    catalog_rows: dict[str, Instrument] = {}
+    for client_id, account, book, instrument in rows:
+        by_client[client_id].append(book)
+        accounts[client_id] = account
+        catalog_rows[instrument.symbol] = instrument
+    raised = []
+    for client_id, client_books in by_client.items():
+        account = accounts[client_id]
+        updated = account.after_marks(book_totals(client_books, catalog_rows).unrealized)
+        if updated.peak_equity != account.peak_equity:
+            raised.append((client_id, updated.peak_equity))
+    await clients.save_peaks(conn, raised)
+    return len(raised)

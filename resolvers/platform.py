@@ -1,0 +1,62 @@
+"""Platform limits and client ceilings (admin)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import audit
+from db import platform as platform_db
+from domain.access import Caller, require_role
+from domain.limits import PlatformLimits, validate_platform_limits
+from domain.values import Role
+from resolvers.deps import Deps
+
+
+async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimits, datetime]:
+    require_role(caller, Role.ADMIN)
+    async with deps.db.read() as conn:
+        return await platform_db.get_limits(conn)
+
+
+def _flat(limits: PlatformLimits) -> dict[str, Any]:
+    values = asdict(limits)
+    ceilings = values.pop("client_ceilings")
+    values.update({f"ceiling_{k}": v for k, v in ceilings.items()})
+    return values
+
+
+async def update_platform_limits(
+    deps: Deps, caller: Caller, changes: dict[str, Any], ceiling_changes: dict[str, Any]
+) -> tuple[PlatformLimits, datetime]:
+    """Partial update of the caps and client ceilings, validated as a whole and audited."""
+    require_role(caller, Role.ADMIN)
+    now = deps.now()
+
+    async def work(conn: AsyncConnection) -> tuple[PlatformLimits, datetime]:
+        current, updated_at = await platform_db.get_limits(conn, lock=True)
+        ceilings = replace(current.client_ceilings, **ceiling_changes)
+        updated = validate_platform_limits(replace(current, **changes, client_ceilings=ceilings))
+        if updated == current:
+            return current, updated_at
+        await platform_db.save_limits(conn, updated, at=now)
+        before, after = _flat(current), _flat(updated)
+        changed = [k for k in after if before[k] != after[k]]
+        await audit.record(
+            conn,
+            audit.AuditEntry(
+                occurred_at=now,
+                actor_sub=caller.sub,
+                actor_role=caller.role.value,
+                action="platform_limits.update",
+                client_id=None,
+                old_values={k: before[k] for k in changed},
+                new_values={k: after[k] for k in changed},
+            ),
+        )
+        return updated, now
+
+    return await deps.db.write(work)

@@ -1,0 +1,75 @@
+"""Risk profiles: get-or-create on first sight, validated and audited updates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import audit, clients
+from db import platform as platform_db
+from domain.access import Caller, client_scope
+from domain.errors import RiskUnavailable
+from domain.profile import RiskProfile, apply_limit_changes
+from resolvers.deps import Deps
+
+
+async def ensure_profile(conn: AsyncConnection, client_id: str, at: datetime) -> RiskProfile:
+    """The client's profile, created with defaults if this is the first time it is seen."""
+    profile = await clients.get_profile(conn, client_id)
+    if profile is None:
+        await clients.ensure_client(conn, client_id, at=at)
+        profile = await clients.get_profile(conn, client_id)
+    if profile is None:
+        raise RiskUnavailable("the profile could not be created")
+    return profile
+
+
+async def get_risk_profile(deps: Deps, caller: Caller, client_id: str | None) -> RiskProfile:
+    target = client_scope(caller, client_id)
+    async with deps.db.read() as conn:
+        profile = await clients.get_profile(conn, target)
+    if profile is not None:
+        return profile
+    now = deps.now()
+
+    async def create(conn: AsyncConnection) -> RiskProfile:
+        return await ensure_profile(conn, target, now)
+
+    return await deps.db.write(create)
+
+
+async def update_risk_profile(
+    deps: Deps, caller: Caller, client_id: str | None, changes: dict[str, Any]
+) -> RiskProfile:
+    """Apply a partial update; a client stays within the platform's client ceilings."""
+    target = client_scope(caller, client_id)
+    now = deps.now()
+
+    async def work(conn: AsyncConnection) -> RiskProfile:
+        limits, _ = await platform_db.get_limits(conn, lock=True)
+        current = await ensure_profile(conn, target, now)
+        ceilings = limits.client_ceilings if caller.is_client else None
+        updated = apply_limit_changes(current.limits, changes, ceilings=ceilings)
+        if updated == current.limits:
+            return current
+        await clients.save_limits(conn, target, updated, at=now)
+        before, after = asdict(current.limits), asdict(updated)
+        changed = [k for k in after if before[k] != after[k]]
+        await audit.record(
+            conn,
+            audit.AuditEntry(
+                occurred_at=now,
+                actor_sub=caller.sub,
+                actor_role=caller.role.value,
+                action="risk_profile.update",
+                client_id=target,
+                old_values={k: before[k] for k in changed},
+                new_values={k: after[k] for k in changed},
+            ),
+        )
+        return await ensure_profile(conn, target, now)
+
+    return await deps.db.write(work)

@@ -1,0 +1,82 @@
+"""JWT verification and minting. Algorithms come from configuration, never from the token."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+from domain.access import Caller
+from domain.errors import Unauthenticated
+from domain.values import Role
+from riskgate.settings import Settings
+
+REQUIRED_CLAIMS = ["sub", "role", "exp", "iat"]
+LEEWAY_SECONDS = 10
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the configured key, algorithm, issuer and audience."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._algorithm = settings.jwt_algorithm
+        if self._algorithm.startswith("HS"):
+            self._key: str = settings.signing_secret
+        else:
+            if not settings.jwt_public_key:
+                raise ValueError("RISKGATE_JWT_PUBLIC_KEY is required for RS* algorithms")
+            self._key = settings.jwt_public_key
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+
+    def verify(self, token: str) -> tuple[Caller, int]:
+        """The caller and the token's expiry (epoch seconds); Unauthenticated otherwise."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=LEEWAY_SECONDS,
+                options={
+                    "require": REQUIRED_CLAIMS
+                    + (["iss"] if self._issuer else [])
+                    + (["aud"] if self._audience else []),
+                    "verify_aud": self._audience is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("the token is not valid") from None
+        sub, role = claims.get("sub"), claims.get("role")
+        if not isinstance(sub, str) or not sub or len(sub) > 128:
+            raise Unauthenticated("the token has no valid subject")
+        try:
+            parsed_role = Role(role)
+        except ValueError:
+            raise Unauthenticated("the token has no valid role") from None
+        return Caller(sub, parsed_role), int(claims["exp"])
+
+    def from_header(self, header: str | None) -> tuple[Caller, int]:
+        if not header:
+            raise Unauthenticated("a bearer token is required")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        return self.verify(token.strip())
+
+
+def mint_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int = 3600) -> str:
+    """A signed HS token with the configured secret (for operators, demos and tests)."""
+    if not settings.jwt_algorithm.startswith("HS"):
+        raise ValueError("tokens can only be minted with an HS* secret")
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": sub, "role": role.value, "iat": now, "exp": now + ttl_seconds}
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, settings.signing_secret, algorithm=settings.jwt_algorithm)

@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types are thin views over what resolvers return."""

@@ -1,0 +1,156 @@
+"""Input types: what callers send; conversion to domain values happens here, checks do not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from domain.instruments import Instrument, normalize_symbol
+from domain.ledger import TradeClosed, TradeOpened
+from domain.numbers import LOT_STEP
+from schema.enums import Direction
+
+
+def given(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields the caller actually sent (an explicit null included)."""
+    return {n: getattr(obj, n) for n in names if getattr(obj, n) is not strawberry.UNSET}
+
+
+@strawberry.input
+class RiskProfileInput:
+    max_drawdown_percent: Decimal | None = strawberry.UNSET
+    max_daily_loss: Decimal | None = strawberry.UNSET
+    max_position_size: Decimal | None = strawberry.UNSET
+    max_open_positions: int | None = strawberry.UNSET
+    max_correlation_exposure: Decimal | None = strawberry.UNSET
+    risk_per_trade_percent: Decimal | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return given(self, LIMIT_NAMES)
+
+
+LIMIT_NAMES = (
+    "max_drawdown_percent",
+    "max_daily_loss",
+    "max_position_size",
+    "max_open_positions",
+    "max_correlation_exposure",
+    "risk_per_trade_percent",
+)
+
+
+@strawberry.input
+class TradeOpenedInput:
+    trade_id: str
+    client_id: str
+    instrument: str
+    direction: Direction
+    volume: Decimal
+    entry_price: Decimal
+    signal_id: str | None = None
+    stop_loss: Decimal | None = None
+    opened_at: datetime | None = None
+
+    def event(self) -> TradeOpened:
+        return TradeOpened(
+            trade_id=self.trade_id,
+            client_id=self.client_id,
+            signal_id=self.signal_id,
+            symbol=normalize_symbol(self.instrument),
+            direction=self.direction,
+            volume=self.volume,
+            entry_price=self.entry_price,
+            stop_loss=self.stop_loss,
+            opened_at=self.opened_at,
+        )
+
+
+@strawberry.input
+class TradeClosedInput:
+    trade_id: str
+    client_id: str
+    exit_price: Decimal
+    closed_at: datetime | None = None
+    pnl: Decimal | None = None
+
+    def event(self) -> TradeClosed:
+        return TradeClosed(self.trade_id, self.client_id, self.exit_price, self.closed_at, self.pnl)
+
+
+@strawberry.input
+class CashFlowInput:
+    flow_id: str
+    client_id: str
+    amount: Decimal
+    occurred_at: datetime | None = None
+
+
+@strawberry.input
+class MarkPriceInput:
+    instrument: str
+    price: Decimal
+    quote_to_account_rate: Decimal | None = None
+
+
+@strawberry.input
+class ClientCeilingsInput:
+    max_drawdown_percent: Decimal | None = strawberry.UNSET
+    max_daily_loss: Decimal | None = strawberry.UNSET
+    max_position_size: Decimal | None = strawberry.UNSET
+    max_open_positions: int | None = strawberry.UNSET
+    max_correlation_exposure: Decimal | None = strawberry.UNSET
+    risk_per_trade_percent: Decimal | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return given(self, LIMIT_NAMES)
+
+
+@strawberry.input
+class PlatformLimitsInput:
+    max_total_exposure: Decimal | None = strawberry.UNSET
+    max_open_positions: int | None = strawberry.UNSET
+    max_position_size: Decimal | None = strawberry.UNSET
+    max_daily_loss: Decimal | None = strawberry.UNSET
+    max_instrument_volume: Decimal | None = strawberry.UNSET
+    client_ceilings: ClientCeilingsInput | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return given(
+            self,
+            (
+                "max_total_exposure",
+                "max_open_positions",
+                "max_position_size",
+                "max_daily_loss",
+                "max_instrument_volume",
+            ),
+        )
+
+    def ceiling_changes(self) -> dict[str, Any]:
+        ceilings = self.client_ceilings
+        return ceilings.changes() if ceilings else {}
+
+
+@strawberry.input
+class InstrumentInput:
+    symbol: str
+    correlation_group: str
+    contract_size: Decimal
+    quote_to_account_rate: Decimal = Decimal(1)
+    lot_step: Decimal = LOT_STEP
+    min_volume: Decimal = LOT_STEP
+    max_volume: Decimal = Decimal(100)
+
+    def instrument(self) -> Instrument:
+        return Instrument(
+            symbol=normalize_symbol(self.symbol, field="symbol"),
+            correlation_group=self.correlation_group.strip().upper(),
+            contract_size=self.contract_size,
+            quote_to_account_rate=self.quote_to_account_rate,
+            lot_step=self.lot_step,
+            min_volume=self.min_volume,
+            max_volume=self.max_volume,
+        )

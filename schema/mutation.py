@@ -1,0 +1,76 @@
+"""Mutation root: permission class, then one resolver call, then a view."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import instruments, ledger, marks, platform, profiles
+from schema.context import Info
+from schema.inputs import (
+    CashFlowInput,
+    InstrumentInput,
+    MarkPriceInput,
+    PlatformLimitsInput,
+    RiskProfileInput,
+    TradeClosedInput,
+    TradeOpenedInput,
+)
+from schema.permissions import Admin, Authenticated, Staff
+from schema.types import AccountView, InstrumentView, PlatformLimitsView, RiskProfileView, TradeView
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[Authenticated])
+    async def update_risk_profile(
+        self, info: Info, input: RiskProfileInput, client_id: str | None = None
+    ) -> RiskProfileView:
+        ctx = info.context
+        profile = await profiles.update_risk_profile(ctx.deps, ctx.user, client_id, input.changes())
+        return RiskProfileView.of(profile)
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def record_trade_opened(self, info: Info, trade: TradeOpenedInput) -> TradeView:
+        ctx = info.context
+        return TradeView.of(await ledger.record_trade_opened(ctx.deps, ctx.user, trade.event()))
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def record_trade_closed(self, info: Info, trade: TradeClosedInput) -> TradeView:
+        ctx = info.context
+        return TradeView.of(await ledger.record_trade_closed(ctx.deps, ctx.user, trade.event()))
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def record_cash_flow(self, info: Info, flow: CashFlowInput) -> AccountView:
+        ctx = info.context
+        account = await ledger.record_cash_flow(
+            ctx.deps,
+            ctx.user,
+            flow_id=flow.flow_id,
+            client_id=flow.client_id,
+            amount=flow.amount,
+            occurred_at=flow.occurred_at,
+        )
+        return AccountView.of(account)
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def update_mark_prices(self, info: Info, prices: list[MarkPriceInput]) -> int:
+        ctx = info.context
+        rows = [(p.instrument, p.price, p.quote_to_account_rate) for p in prices]
+        return await marks.update_mark_prices(ctx.deps, ctx.user, rows)
+
+    @strawberry.mutation(permission_classes=[Admin])
+    async def update_platform_limits(
+        self, info: Info, input: PlatformLimitsInput
+    ) -> PlatformLimitsView:
+        ctx = info.context
+        limits, at = await platform.update_platform_limits(
+            ctx.deps, ctx.user, input.changes(), input.ceiling_changes()
+        )
+        return PlatformLimitsView.of(limits, at)
+
+    @strawberry.mutation(permission_classes=[Admin])
+    async def upsert_instrument(self, info: Info, input: InstrumentInput) -> InstrumentView:
+        ctx = info.context
+        return InstrumentView.of(
+            await instruments.upsert_instrument(ctx.deps, ctx.user, input.instrument())
+        )

@@ -1,0 +1,64 @@
+"""Query root: each field authorizes through a permission class and delegates to a resolver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from resolvers import exposure, instruments, platform, profiles
+from schema.context import Info
+from schema.permissions import Admin, Authenticated
+from schema.types import (
+    ExposureView,
+    GlobalExposureView,
+    InstrumentView,
+    PlatformLimitsView,
+    RiskProfileView,
+)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[Authenticated])
+    async def risk_profile(self, info: Info, client_id: str | None = None) -> RiskProfileView:
+        ctx = info.context
+        return RiskProfileView.of(await profiles.get_risk_profile(ctx.deps, ctx.user, client_id))
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def exposure(self, info: Info, client_id: str | None = None) -> ExposureView:
+        ctx = info.context
+        return ExposureView.of(await exposure.get_exposure(ctx.deps, ctx.user, client_id))
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def exposure_history(
+        self,
+        info: Info,
+        client_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ExposureView]:
+        ctx = info.context
+        reports = await exposure.exposure_history(
+            ctx.deps, ctx.user, client_id, since=since, until=until, limit=limit
+        )
+        return [ExposureView.of(r) for r in reports]
+
+    @strawberry.field(permission_classes=[Admin])
+    async def global_exposure(self, info: Info) -> GlobalExposureView:
+        ctx = info.context
+        snapshot = await exposure.global_exposure(ctx.deps, ctx.user)
+        return GlobalExposureView.of(snapshot, ctx.deps.now())
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def instruments(self, info: Info) -> list[InstrumentView]:
+        ctx = info.context
+        return [
+            InstrumentView.of(i) for i in await instruments.list_instruments(ctx.deps, ctx.user)
+        ]
+
+    @strawberry.field(permission_classes=[Admin])
+    async def platform_limits(self, info: Info) -> PlatformLimitsView:
+        ctx = info.context
+        return PlatformLimitsView.of(*await platform.get_platform_limits(ctx.deps, ctx.user))
