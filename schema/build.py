@@ -34,14 +34,14 @@ class RiskgateSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         CodedErrors,
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=12),
-        MaxAliasesLimiter(max_alias_count=32),
-        MaxTokensLimiter(max_token_count=4000),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=32),
+        lambda: MaxTokensLimiter(max_token_count=4000),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return RiskgateSchema(
         query=Query,
         mutation=Mutation,

@@ -138,9 +138,6 @@ def failed(result: CheckResult) -> list[LimitCheck]:
     return [v.check for v in result.violations]
 
 
-# ---- shape -----------------------------------------------------------------------------------
-
-
 def test_limit_check_order() -> None:
     assert [c.value for c in LimitCheck] == [
         "TRADING_HALTED",
@@ -192,9 +189,6 @@ def test_loss_at_stop_by_direction() -> None:
     assert loss_at_stop(signal(direction=BUY, entry="1.1000", stop="1.1050"), EURUSD) == 0
     assert loss_at_stop(signal(direction=SELL, entry="1.1000", stop="1.0950"), EURUSD) == 0
     assert loss_at_stop(signal(), EURUSD) is None
-
-
-# ---- TRADING_HALTED ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -268,9 +262,6 @@ def test_reduce_only_ignores_reservations_and_empty_books() -> None:
     assert failed(run(signal(direction=BUY), prof, state)) == [LimitCheck.TRADING_HALTED]
 
 
-# ---- MAX_OPEN_POSITIONS ------------------------------------------------------------------------
-
-
 def test_open_positions_boundary() -> None:
     assert check_open_positions(4, 5).passes
     outcome = check_open_positions(5, 5)
@@ -296,9 +287,6 @@ def test_open_positions_count_reservations() -> None:
     assert result.violations[0].current == 6
 
 
-# ---- MAX_POSITION_SIZE and PLATFORM_POSITION_SIZE ---------------------------------------------
-
-
 def test_position_size_boundary() -> None:
     assert check_position_size(D("1.00"), D("1.00")).passes
     outcome = check_position_size(D("1.01"), D("1.00"))
@@ -318,9 +306,6 @@ def test_platform_position_size_boundary() -> None:
     assert failed(run(signal(volume="2.01"), prof, plat=plat)) == [
         LimitCheck.PLATFORM_POSITION_SIZE
     ]
-
-
-# ---- MAX_DAILY_LOSS ----------------------------------------------------------------------------
 
 
 def test_daily_loss_without_cap_never_fails() -> None:
@@ -359,9 +344,6 @@ def test_daily_loss_already_at_cap_fails_with_stop_and_reports_total() -> None:
     assert outcome.violation.current == D(520)
 
 
-# ---- MAX_DRAWDOWN ------------------------------------------------------------------------------
-
-
 def test_drawdown_boundary_without_stop() -> None:
     prof = profile()
     assert run(signal(), prof, client(balance="8000.01", peak="10000")).passes
@@ -388,9 +370,6 @@ def test_drawdown_after_stop_boundary() -> None:
 def test_drawdown_without_positive_peak_is_zero() -> None:
     assert check_drawdown(D(0), D(0), D(0), D(1), D(1_000_000)).passes
     assert check_drawdown(D(-5), D(-5), D(0), D(1), D(10)).passes
-
-
-# ---- CORRELATION_EXPOSURE ----------------------------------------------------------------------
 
 
 def test_correlation_boundary_includes_the_signal() -> None:
@@ -459,9 +438,6 @@ def test_correlation_other_group_signal_dilutes() -> None:
     assert run(sig, profile(), state).passes
 
 
-# ---- platform checks ---------------------------------------------------------------------------
-
-
 def test_platform_exposure_boundary() -> None:
     plat = platform(gross="400000", reserved="90000")
     assert run(signal(volume="0.10", entry="1.0"), plat=plat).passes
@@ -505,9 +481,6 @@ def test_instrument_concentration_boundary() -> None:
     assert not run(signal(volume="0.10"), plat=platform(capped, instrument_volume="1.91")).passes
 
 
-# ---- composition -------------------------------------------------------------------------------
-
-
 def test_every_violation_is_reported_together() -> None:
     prof = profile(TradingMode.HALTED, max_daily_loss=D(100), max_open_positions=1)
     state = client(
@@ -530,20 +503,30 @@ def test_every_violation_is_reported_together() -> None:
     assert [h.check for h in result.headroom] == list(LimitCheck)
 
 
-# ---- properties --------------------------------------------------------------------------------
-
 SYMBOLS = sorted(CATALOG)
-lots = st.integers(1, 5_000).map(lambda n: D(n) / 100)
-prices = st.integers(1, 300_000).map(lambda n: D(n) / 100)
-money = st.integers(-5_000_000, 5_000_000).map(lambda n: D(n) / 100)
-modes = st.sampled_from(list(TradingMode))
+DIRECTIONS = list(Direction)
+
+
+def cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    """Decimals from low/100 to high/100 in steps of 0.01."""
+    return st.integers(low, high).map(lambda n: D(n) / 100)
+
+
+def mostly(loose: st.SearchStrategy[Any], tight: st.SearchStrategy[Any]) -> Any:
+    # Loose values three times in four, so that enough generated signals pass every check.
+    return st.one_of(loose, loose, loose, tight)
+
+
+lots = mostly(cents(1, 500), cents(1, 10_000))
+prices = mostly(cents(50, 500), cents(1, 30_000))
+modes = st.sampled_from([TradingMode.ACTIVE] * 8 + [TradingMode.REDUCE_ONLY, TradingMode.HALTED])
 
 
 @st.composite
 def books_strategy(draw: st.DrawFn) -> tuple[PositionBook, ...]:
     keys = draw(
         st.lists(
-            st.tuples(st.sampled_from(SYMBOLS), st.sampled_from(list(Direction))),
+            st.tuples(st.sampled_from(SYMBOLS), st.sampled_from(DIRECTIONS)),
             max_size=6,
             unique=True,
         )
@@ -555,7 +538,10 @@ def books_strategy(draw: st.DrawFn) -> tuple[PositionBook, ...]:
             out.append(PositionBook(symbol, direction))
             continue
         volume = draw(lots)
-        out.append(PositionBook(symbol, direction, volume, volume * draw(prices), count))
+        mark = CATALOG[symbol].mark_price
+        # Near its mark, so that unrealized P&L stays in proportion with the account.
+        entry = draw(prices if mark is None else mostly(cents(99, 101).map(mark.__mul__), prices))
+        out.append(PositionBook(symbol, direction, volume, volume * entry, count))
     return tuple(out)
 
 
@@ -563,7 +549,7 @@ def books_strategy(draw: st.DrawFn) -> tuple[PositionBook, ...]:
 def reservations_strategy(draw: st.DrawFn) -> tuple[Reservation, ...]:
     rows = draw(
         st.lists(
-            st.tuples(st.sampled_from(SYMBOLS), st.sampled_from(list(Direction)), lots, prices),
+            st.tuples(st.sampled_from(SYMBOLS), st.sampled_from(DIRECTIONS), lots, prices),
             max_size=4,
         )
     )
@@ -576,12 +562,15 @@ def reservations_strategy(draw: st.DrawFn) -> tuple[Reservation, ...]:
 @st.composite
 def signal_strategy(draw: st.DrawFn) -> Signal:
     entry = draw(prices)
-    stop = draw(st.none() | prices.filter(lambda p: p != entry))
+    near = st.tuples(cents(1, 50), st.sampled_from((1, -1))).map(
+        lambda t: entry + t[0] / 1000 * t[1] if entry + t[0] / 1000 * t[1] > 0 else entry + t[0]
+    )
+    stop = draw(st.none() | mostly(near, prices.filter(lambda p: p != entry)))
     return Signal(
         "s1",
         "c1",
         draw(st.sampled_from(SYMBOLS)),
-        draw(st.sampled_from(list(Direction))),
+        draw(st.sampled_from(DIRECTIONS)),
         draw(lots),
         entry,
         stop,
@@ -591,11 +580,11 @@ def signal_strategy(draw: st.DrawFn) -> Signal:
 @st.composite
 def profile_strategy(draw: st.DrawFn) -> RiskProfile:
     limits = RiskLimits(
-        max_drawdown_percent=draw(st.integers(100, 10_000).map(lambda n: D(n) / 100)),
-        max_daily_loss=draw(st.none() | st.integers(1, 10_000_000).map(lambda n: D(n) / 100)),
-        max_position_size=draw(st.integers(1, 10_000).map(lambda n: D(n) / 100)),
-        max_open_positions=draw(st.integers(1, 20)),
-        max_correlation_exposure=draw(st.integers(1, 100).map(lambda n: D(n) / 100)),
+        max_drawdown_percent=draw(mostly(cents(5_000, 10_000), cents(100, 10_000))),
+        max_daily_loss=draw(st.none() | mostly(cents(10**7, 10**8), cents(1, 10**7))),
+        max_position_size=draw(mostly(cents(5_000, 10_000), cents(1, 10_000))),
+        max_open_positions=draw(mostly(st.integers(30, 1000), st.integers(1, 20))),
+        max_correlation_exposure=draw(mostly(cents(90, 100), cents(1, 100))),
     )
     return RiskProfile("c1", limits, draw(modes))
 
@@ -603,21 +592,21 @@ def profile_strategy(draw: st.DrawFn) -> RiskProfile:
 @st.composite
 def platform_strategy(draw: st.DrawFn) -> PlatformState:
     limits = PlatformLimits(
-        max_total_exposure=draw(st.integers(1, 10**9).map(D)),
-        max_open_positions=draw(st.integers(1, 60)),
-        max_position_size=draw(st.integers(1, 10_000).map(lambda n: D(n) / 100)),
-        max_daily_loss=draw(st.integers(1, 100_000).map(D)),
-        max_instrument_volume=draw(st.none() | st.integers(1, 100_000).map(lambda n: D(n) / 100)),
+        max_total_exposure=draw(mostly(st.integers(10**10, 10**12), st.integers(1, 10**9)).map(D)),
+        max_open_positions=draw(mostly(st.integers(100, 1000), st.integers(1, 60))),
+        max_position_size=draw(mostly(st.just(D(100)), cents(1, 10_000))),
+        max_daily_loss=draw(mostly(st.integers(10**6, 10**7), st.integers(1, 100_000)).map(D)),
+        max_instrument_volume=draw(st.none() | mostly(cents(10**5, 10**7), cents(1, 100_000))),
         trading_mode=draw(modes),
     )
     return PlatformState(
         limits,
-        draw(st.integers(0, 60)),
+        draw(mostly(st.integers(0, 20), st.integers(0, 60))),
         draw(st.integers(0, 10**9).map(D)),
         draw(st.integers(0, 10)),
         draw(st.integers(0, 10**8).map(D)),
-        draw(st.integers(0, 100_000).map(lambda n: D(n) / 100)),
-        draw(money),
+        draw(mostly(cents(0, 10_000), cents(0, 100_000))),
+        draw(cents(-5_000_000, 5_000_000)),
     )
 
 
@@ -625,10 +614,11 @@ def platform_strategy(draw: st.DrawFn) -> PlatformState:
 def client_strategy(draw: st.DrawFn) -> ClientState:
     books = draw(books_strategy())
     reservations = draw(reservations_strategy())
-    balance = draw(money)
-    peak = max(balance + draw(st.integers(0, 2_000_000).map(lambda n: D(n) / 100)), D(0))
+    balance = draw(mostly(cents(10**5, 10**8), cents(-5_000_000, 5_000_000)))
+    peak = max(balance + draw(mostly(cents(0, 100_000), cents(0, 2_000_000))), D(0))
     account = AccountState(balance=balance, peak_equity=peak)
-    exposure = client_exposure("c1", books, CATALOG, account, reservations, draw(money))
+    realized_today = draw(cents(-5_000_000, 5_000_000))
+    exposure = client_exposure("c1", books, CATALOG, account, reservations, realized_today)
     return ClientState(exposure, books, reservations, CATALOG)
 
 
