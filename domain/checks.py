@@ -1,8 +1,4 @@
-"""Pre-trade limit checks of a signal against the client's profile and the platform's breakers.
-
-Every check is a small function over plain values returning a `CheckOutcome`; `evaluate`
-runs all of them (no short-circuit) and collects the violations and the headroom.
-"""
+"""Pre-trade checks of a signal against the client's profile and the platform's breakers."""
 
 from __future__ import annotations
 
@@ -50,8 +46,7 @@ class Signal:
 
 @dataclass(frozen=True, slots=True)
 class ClientState:
-    """The client's aggregates; `catalog` holds every instrument of books, reservations and
-    signal."""
+    """Client aggregates; `catalog` covers the books', reservations' and signal's symbols."""
 
     exposure: ClientExposure
     books: tuple[PositionBook, ...]
@@ -142,9 +137,6 @@ def _outcome(
     return CheckOutcome(_headroom(check, limit, used), violation)
 
 
-# ---- shared arithmetic ----------------------------------------------------------------------
-
-
 def signal_notional(signal: Signal, instrument: Instrument) -> Decimal:
     """Account-currency value of the signal at its entry price."""
     return notional(signal.volume, signal.entry_price, instrument)
@@ -184,11 +176,8 @@ def correlation_sums(
     reservations: Iterable[Reservation],
     catalog: Mapping[str, Instrument],
 ) -> tuple[Decimal, Decimal]:
-    """(net signed notional of `group`, total gross notional) over open books and reservations.
-
-    Open positions count at their book notional (mark when known), reservations at the
-    notional stored when they were approved; BUY adds, SELL subtracts.
-    """
+    """(net signed notional of `group`, gross notional) over open books and reservations."""
+    # Reservations keep the notional they were approved at: they have no mark of their own.
     net = ZERO
     gross = ZERO
     for book in books:
@@ -218,20 +207,13 @@ def holds_positions(books: Iterable[PositionBook], reservations: Iterable[Reserv
     return any(b.count > 0 for b in books) or any(True for _ in reservations)
 
 
-# ---- the checks, in LimitCheck order --------------------------------------------------------
-
-
 def check_trading_mode(
     signal: Signal,
     platform_mode: TradingMode,
     client_mode: TradingMode,
     books: Iterable[PositionBook],
 ) -> CheckOutcome:
-    """HALTED blocks everything; REDUCE_ONLY lets through only a signal that reduces.
-
-    The mode is reported as a capacity of 1: `used` is 1 when trading is blocked for this
-    signal and 0 otherwise, so `remaining` is 0 exactly when the signal is blocked.
-    """
+    """HALTED blocks everything; REDUCE_ONLY lets through only a signal that reduces."""
     check = LimitCheck.TRADING_HALTED
     reason: str | None = None
     if platform_mode is TradingMode.HALTED:
@@ -330,11 +312,7 @@ def check_correlation(
     reservations: tuple[Reservation, ...],
     catalog: Mapping[str, Instrument],
 ) -> CheckOutcome:
-    """Share of the signal's correlation group in the client's gross notional, after the signal.
-
-    Skipped for a client holding nothing and when the limit is 1.00 (switched off). Opposite
-    directions in the group offset each other, so a hedge lowers the ratio.
-    """
+    """|Net group notional| / gross notional after the signal; off at 1.00 or holding nothing."""
     check = LimitCheck.CORRELATION_EXPOSURE
     group = instrument.correlation_group
     net, gross = correlation_sums(group, books, reservations, catalog)
@@ -468,7 +446,8 @@ def evaluate(
 
     Headroom is reported for every check in LimitCheck order: `used` is the usage before
     the signal and `remaining` = max(limit − used, 0). TRADING_HALTED reports limit 1 and
-    used 1 when trading is blocked for this signal, else 0. The per-signal size checks
+    used 1 when trading is blocked for this signal, else 0 (a violation: limit 1, current
+    1). The per-signal size checks
     report used 0, so `remaining` is the largest volume allowed. MAX_DAILY_LOSS without a
     cap reports limit and remaining as None.
     """

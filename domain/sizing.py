@@ -86,6 +86,8 @@ def size_position(
         volume, clamped_by = upper, upper_name
     if volume < lower:
         volume, clamped_by = lower, MIN_VOLUME
+    # Bounded by now, so quantizing only fixes the exponent: 0.40, not 0.4 or 4E-1.
+    volume = volume.quantize(step)
     return PositionSizing(
         volume=volume,
         risk_amount=risk_amount,

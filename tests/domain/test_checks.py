@@ -614,7 +614,7 @@ def platform_strategy(draw: st.DrawFn) -> PlatformState:
 def client_strategy(draw: st.DrawFn) -> ClientState:
     books = draw(books_strategy())
     reservations = draw(reservations_strategy())
-    balance = draw(mostly(cents(10**5, 10**8), cents(-5_000_000, 5_000_000)))
+    balance = draw(mostly(cents(10**7, 10**10), cents(-5_000_000, 5_000_000)))
     peak = max(balance + draw(mostly(cents(0, 100_000), cents(0, 2_000_000))), D(0))
     account = AccountState(balance=balance, peak_equity=peak)
     realized_today = draw(cents(-5_000_000, 5_000_000))
