@@ -39,23 +39,28 @@ async def insert_snapshot(conn: AsyncConnection, report: ExposureReport) -> None
 
 
 def _report(row: Any) -> ExposureReport:
-    m = row._mapping
+    return report_from_json(row._mapping["client_id"], dict(row._mapping))
+
+
+def report_from_json(client_id: str, m: dict[str, Any]) -> ExposureReport:
+    """Rebuild a report from snapshot values (a row, or the same keys stored as JSON)."""
     by_direction = m["by_direction"]
+    taken_at = m["taken_at"]
     return ExposureReport(
-        client_id=m["client_id"],
-        taken_at=m["taken_at"],
-        total_exposure=m["total_exposure"],
+        client_id=client_id,
+        taken_at=datetime.fromisoformat(taken_at) if isinstance(taken_at, str) else taken_at,
+        total_exposure=Decimal(m["total_exposure"]),
         by_instrument=tuple(
             InstrumentExposure(i["instrument"], Decimal(i["volume"]), Decimal(i["exposure"]))
             for i in m["by_instrument"]
         ),
         by_direction=tuple((d, Decimal(by_direction.get(d.value, "0"))) for d in Direction),
-        open_positions=m["open_positions"],
-        reserved_positions=m["reserved_positions"],
-        reserved_exposure=ZERO,
-        equity=m["equity"],
-        drawdown_percent=m["drawdown_percent"],
-        daily_pnl=m["daily_pnl"],
+        open_positions=int(m["open_positions"]),
+        reserved_positions=int(m["reserved_positions"]),
+        reserved_exposure=Decimal(m.get("reserved_exposure", ZERO)),
+        equity=Decimal(m["equity"]),
+        drawdown_percent=Decimal(m["drawdown_percent"]),
+        daily_pnl=Decimal(m["daily_pnl"]),
     )
 
 

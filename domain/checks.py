@@ -212,8 +212,13 @@ def check_trading_mode(
     platform_mode: TradingMode,
     client_mode: TradingMode,
     books: Iterable[PositionBook],
+    reservations: Iterable[Reservation] = (),
 ) -> CheckOutcome:
-    """HALTED blocks everything; REDUCE_ONLY lets through only a signal that reduces."""
+    """HALTED blocks everything; REDUCE_ONLY lets through only a signal that reduces.
+
+    Reducing signals already reserved on the same side use up the open volume they reduce,
+    so two approvals cannot together reduce more than is open.
+    """
     check = LimitCheck.TRADING_HALTED
     reason: str | None = None
     if platform_mode is TradingMode.HALTED:
@@ -222,7 +227,15 @@ def check_trading_mode(
         reason = "trading is halted for this client"
     elif TradingMode.REDUCE_ONLY in (platform_mode, client_mode):
         who = "the platform" if platform_mode is TradingMode.REDUCE_ONLY else "this client"
-        held = opposite_open_volume(books, signal.symbol, signal.direction)
+        held = opposite_open_volume(books, signal.symbol, signal.direction) - sum(
+            (
+                r.volume
+                for r in reservations
+                if r.symbol == signal.symbol and r.direction is signal.direction
+            ),
+            ZERO,
+        )
+        held = max(held, ZERO)
         if held < signal.volume:
             reason = (
                 f"{who} is in reduce-only mode: a {signal.direction} of "
@@ -399,7 +412,9 @@ def run_checks(
     value = signal_notional(signal, instrument)
     at_stop = loss_at_stop(signal, instrument)
     return (
-        check_trading_mode(signal, caps.trading_mode, profile.trading_mode, client.books),
+        check_trading_mode(
+            signal, caps.trading_mode, profile.trading_mode, client.books, client.reservations
+        ),
         check_open_positions(
             exposure.totals.open_positions + exposure.reserved_positions,
             limits.max_open_positions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -167,4 +167,13 @@ def exposure_report(exposure: ClientExposure, at: datetime) -> ExposureReport:
         equity=exposure.equity,
         drawdown_percent=exposure.drawdown_percent,
         daily_pnl=exposure.daily_pnl,
+    )
+
+
+def with_reservation(exposure: ClientExposure, held: Reservation) -> ClientExposure:
+    """The client's exposure once a new reservation counts."""
+    return replace(
+        exposure,
+        reserved_positions=exposure.reserved_positions + 1,
+        reserved_exposure=exposure.reserved_exposure + held.notional,
     )

@@ -23,6 +23,8 @@ class Deps:
     db: Database
     calendar: TradingCalendar
     reservation_ttl: timedelta = timedelta(seconds=300)
+    # A risk check that takes longer than this fails closed.
+    check_timeout: float = 5.0
     now: Callable[[], datetime] = utc_now
     # Receives alerts after their transaction committed; the service plugs in its bus.
     publish: Callable[[list[object]], Awaitable[None]] = field(default=_drop)

@@ -152,6 +152,7 @@ def create_app(
             db=db,
             calendar=settings.calendar,
             reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+            check_timeout=settings.statement_timeout_ms / 1000,
             now=now or utc_now,
         )
         # Objects alive after start-up stay alive; keep the collector off them.

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from domain.decisions import SignalRequest
 from domain.instruments import Instrument, normalize_symbol
 from domain.ledger import TradeClosed, TradeOpened
 from domain.numbers import LOT_STEP
@@ -153,4 +154,26 @@ class InstrumentInput:
             lot_step=self.lot_step,
             min_volume=self.min_volume,
             max_volume=self.max_volume,
+        )
+
+
+@strawberry.input
+class SignalInput:
+    signal_id: str
+    instrument: str
+    direction: Direction
+    entry_price: Decimal
+    client_id: str | None = None
+    volume: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+    def request(self) -> SignalRequest:
+        return SignalRequest(
+            signal_id=self.signal_id,
+            client_id=self.client_id or "",
+            symbol=self.instrument,
+            direction=self.direction,
+            volume=self.volume,
+            entry_price=self.entry_price,
+            stop_loss=self.stop_loss,
         )

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import instruments, ledger, marks, platform, profiles
+from resolvers import checks, instruments, ledger, marks, modes, platform, profiles
 from schema.context import Info
+from schema.enums import TradingMode
 from schema.inputs import (
     CashFlowInput,
     InstrumentInput,
     MarkPriceInput,
     PlatformLimitsInput,
     RiskProfileInput,
+    SignalInput,
     TradeClosedInput,
     TradeOpenedInput,
 )
 from schema.permissions import Admin, Authenticated, Staff
-from schema.types import AccountView, InstrumentView, PlatformLimitsView, RiskProfileView, TradeView
+from schema.types import (
+    AccountView,
+    InstrumentView,
+    PlatformLimitsView,
+    RiskCheckView,
+    RiskProfileView,
+    TradeView,
+)
 
 
 @strawberry.type
@@ -28,6 +37,26 @@ class Mutation:
         ctx = info.context
         profile = await profiles.update_risk_profile(ctx.deps, ctx.user, client_id, input.changes())
         return RiskProfileView.of(profile)
+
+    @strawberry.mutation(permission_classes=[Authenticated])
+    async def check_signal(
+        self, info: Info, signal: SignalInput, dry_run: bool = False
+    ) -> RiskCheckView:
+        ctx = info.context
+        decision = await checks.check_signal(ctx.deps, ctx.user, signal.request(), dry_run=dry_run)
+        return RiskCheckView.of(decision)
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def release_signal(self, info: Info, signal_id: str) -> bool:
+        ctx = info.context
+        return await checks.release_signal(ctx.deps, ctx.user, signal_id)
+
+    @strawberry.mutation(permission_classes=[Staff])
+    async def set_trading_mode(
+        self, info: Info, mode: TradingMode, reason: str, client_id: str | None = None
+    ) -> TradingMode:
+        ctx = info.context
+        return await modes.set_trading_mode(ctx.deps, ctx.user, client_id, mode, reason)
 
     @strawberry.mutation(permission_classes=[Staff])
     async def record_trade_opened(self, info: Info, trade: TradeOpenedInput) -> TradeView:

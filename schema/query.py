@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
-from resolvers import exposure, instruments, platform, profiles
+from resolvers import checks, exposure, instruments, platform, profiles
 from schema.context import Info
 from schema.permissions import Admin, Authenticated
 from schema.types import (
@@ -14,6 +15,8 @@ from schema.types import (
     GlobalExposureView,
     InstrumentView,
     PlatformLimitsView,
+    PositionSizeView,
+    RiskCheckView,
     RiskProfileView,
 )
 
@@ -44,6 +47,34 @@ class Query:
             ctx.deps, ctx.user, client_id, since=since, until=until, limit=limit
         )
         return [ExposureView.of(r) for r in reports]
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def position_size(
+        self,
+        info: Info,
+        instrument: str,
+        entry_price: Decimal,
+        stop_loss: Decimal,
+        client_id: str | None = None,
+    ) -> PositionSizeView:
+        ctx = info.context
+        sizing = await checks.position_size(
+            ctx.deps,
+            ctx.user,
+            client_id,
+            symbol=instrument,
+            entry_price=entry_price,
+            stop_loss=stop_loss,
+        )
+        return PositionSizeView.of(sizing)
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def risk_decisions(
+        self, info: Info, client_id: str | None = None, limit: int = 50
+    ) -> list[RiskCheckView]:
+        ctx = info.context
+        found = await checks.risk_decisions(ctx.deps, ctx.user, client_id, limit=limit)
+        return [RiskCheckView.of(d) for d in found]
 
     @strawberry.field(permission_classes=[Admin])
     async def global_exposure(self, info: Info) -> GlobalExposureView:

@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import strawberry
 
+from domain.checks import Headroom, Violation
+from domain.decisions import Decision
 from domain.exposure import ClientExposure, ExposureReport, InstrumentExposure
 from domain.instruments import Instrument
 from domain.ledger import TradeRecord
 from domain.limits import PlatformLimits
 from domain.numbers import round2
 from domain.profile import ClientCeilings, RiskProfile
+from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
-from schema.enums import Direction, TradeStatus, TradingMode
+from schema.enums import Direction, LimitCheck, TradeStatus, TradingMode
 
 
 def _r(value: Decimal | None) -> Decimal | None:
@@ -269,4 +272,92 @@ class PlatformLimitsView:
             trading_mode=limits.trading_mode,
             client_ceilings=ClientCeilingsView.of(limits.client_ceilings),
             updated_at=updated_at,
+        )
+
+
+@strawberry.type(name="Violation")
+class ViolationView:
+    check: LimitCheck
+    limit: Decimal
+    current: Decimal
+    message: str
+
+    @classmethod
+    def of(cls, v: Violation) -> ViolationView:
+        return cls(
+            check=v.check, limit=round2(v.limit), current=round2(v.current), message=v.message
+        )
+
+
+@strawberry.type(name="Headroom")
+class HeadroomView:
+    check: LimitCheck
+    limit: Decimal
+    used: Decimal
+    remaining: Decimal
+
+    @classmethod
+    def all_of(cls, rows: tuple[Headroom, ...]) -> list[HeadroomView]:
+        """Checks with no cap (no daily-loss limit, correlation off) have no headroom row."""
+        return [
+            cls(
+                check=h.check,
+                limit=round2(h.limit),
+                used=round2(h.used),
+                remaining=round2(h.remaining),
+            )
+            for h in rows
+            if h.limit is not None and h.remaining is not None
+        ]
+
+
+@strawberry.type(name="RiskCheck")
+class RiskCheckView:
+    signal_id: str
+    client_id: str
+    passes: bool
+    volume: Decimal
+    notional: Decimal
+    violations: list[ViolationView]
+    headroom: list[HeadroomView]
+    exposure: ExposureView
+    profile: RiskProfileView
+    decision_id: strawberry.ID | None
+    reservation_expires_at: datetime | None
+    checked_at: datetime
+
+    @classmethod
+    def of(cls, d: Decision) -> RiskCheckView:
+        return cls(
+            signal_id=d.signal_id,
+            client_id=d.client_id,
+            passes=d.result.passes,
+            volume=round2(d.result.volume),
+            notional=round2(d.result.notional),
+            violations=[ViolationView.of(v) for v in d.result.violations],
+            headroom=HeadroomView.all_of(d.result.headroom),
+            exposure=ExposureView.of(d.exposure),
+            profile=RiskProfileView.of(d.profile),
+            decision_id=None if d.decision_id is None else strawberry.ID(str(d.decision_id)),
+            reservation_expires_at=d.reservation_expires_at,
+            checked_at=d.checked_at,
+        )
+
+
+@strawberry.type(name="PositionSize")
+class PositionSizeView:
+    volume: Decimal
+    risk_amount: Decimal
+    risk_at_stop: Decimal
+    equity: Decimal
+    clamped_by: str | None
+
+    @classmethod
+    def of(cls, p: PositionSizing) -> PositionSizeView:
+        return cls(
+            volume=round2(p.volume),
+            risk_amount=round2(p.risk_amount),
+            risk_at_stop=round2(p.risk_at_stop),
+            equity=round2(p.equity),
+            clamped_by=p.clamped_by,
         )

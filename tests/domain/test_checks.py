@@ -754,3 +754,18 @@ def test_result_independent_of_book_and_reservation_order(
     shuffled = replace(state, exposure=exposure, books=tuple(books), reservations=tuple(held))
     inst = CATALOG[sig.symbol]
     assert evaluate(sig, inst, prof, shuffled, plat) == evaluate(sig, inst, prof, state, plat)
+
+
+def test_reduce_only_counts_reducing_reservations_already_held() -> None:
+    books = (PositionBook("EURUSD", Direction.SELL, Decimal("0.10"), Decimal("0.11"), 1),)
+    held = Reservation(
+        "r1", "c1", "EURUSD", Direction.BUY, Decimal("0.10"), Decimal(11000), datetime.now(UTC)
+    )
+    alone = check_trading_mode(
+        signal(volume="0.10"), TradingMode.REDUCE_ONLY, TradingMode.ACTIVE, books
+    )
+    assert alone.passes
+    second = check_trading_mode(
+        signal(volume="0.10"), TradingMode.REDUCE_ONLY, TradingMode.ACTIVE, books, (held,)
+    )
+    assert not second.passes

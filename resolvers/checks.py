@@ -1,0 +1,252 @@
+"""checkSignal, releaseSignal, riskDecisions and positionSize.
+
+A reserving check is one transaction behind the platform lock: it reads the client's and
+the platform's running sums, evaluates every rule, and stores the decision and (when it
+passes) a reservation. Anything that stops it from being evaluated fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import catalog, clients, decisions, reservations
+from db import platform as platform_db
+from domain.access import STAFF, Caller, client_scope, require_role
+from domain.checks import ClientState, PlatformState, Signal, evaluate
+from domain.decisions import Decision, SignalRequest
+from domain.errors import BadInput, Conflict, RiskgateError, RiskUnavailable
+from domain.exposure import Reservation, exposure_report, with_reservation
+from domain.instruments import Instrument, normalize_symbol, notional, validate_volume
+from domain.ledger import validate_trade_id
+from domain.limits import PlatformLimits
+from domain.numbers import ZERO, require_positive
+from domain.profile import DEFAULT_LIMITS, RiskProfile
+from domain.sizing import PositionSizing, size_position
+from domain.values import Direction
+from resolvers.deps import Deps
+from resolvers.exposure import ClientSnapshot, PlatformSnapshot, load_client, load_platform
+from resolvers.profiles import ensure_profile
+
+log = logging.getLogger("riskgate.checks")
+MAX_DECISIONS = 500
+
+
+async def _instrument(conn: AsyncConnection, symbol: str) -> Instrument:
+    found = await catalog.get_instrument(conn, symbol)
+    if found is None:
+        raise BadInput(f"unknown instrument {symbol}", field="instrument")
+    return found
+
+
+def _validate(request: SignalRequest) -> SignalRequest:
+    validate_trade_id(request.signal_id, field="signalId")
+    require_positive(request.entry_price, field="entryPrice")
+    if request.stop_loss is not None:
+        require_positive(request.stop_loss, field="stopLoss")
+    if request.volume is None and request.stop_loss is None:
+        raise BadInput("stopLoss is required when volume is omitted (sizing)", field="stopLoss")
+    return replace(request, symbol=normalize_symbol(request.symbol))
+
+
+def _sizing(
+    request: SignalRequest,
+    instrument: Instrument,
+    profile: RiskProfile,
+    limits: PlatformLimits,
+    equity: Decimal,
+) -> PositionSizing:
+    assert request.stop_loss is not None
+    return size_position(
+        equity=equity,
+        risk_per_trade_percent=profile.limits.risk_per_trade_percent,
+        entry_price=request.entry_price,
+        stop_loss=request.stop_loss,
+        instrument=instrument,
+        max_position_size=profile.limits.max_position_size,
+        platform_max_position_size=limits.max_position_size,
+    )
+
+
+def _platform_state(platform: PlatformSnapshot, symbol: str) -> PlatformState:
+    exposure = platform.exposure
+    on_instrument = sum(
+        (row.volume for row in exposure.totals.by_instrument if row.symbol == symbol), ZERO
+    ) + sum((r.volume for r in platform.reservations if r.symbol == symbol), ZERO)
+    return PlatformState(
+        limits=platform.limits,
+        open_positions=exposure.totals.open_positions,
+        gross_exposure=exposure.totals.gross,
+        reserved_positions=exposure.reserved_positions,
+        reserved_exposure=exposure.reserved_exposure,
+        instrument_volume=on_instrument,
+        daily_pnl=exposure.daily_pnl,
+    )
+
+
+async def _decide(
+    conn: AsyncConnection,
+    deps: Deps,
+    request: SignalRequest,
+    profile: RiskProfile,
+    limits: PlatformLimits,
+    now: datetime,
+) -> tuple[Decision, Instrument, ClientSnapshot]:
+    """Evaluate every rule against the state read inside this transaction."""
+    instrument = await _instrument(conn, request.symbol)
+    client = await load_client(conn, deps, request.client_id, now)
+    platform = await load_platform(conn, deps, now, limits=limits)
+    volume = request.volume
+    if volume is None:
+        volume = _sizing(request, instrument, profile, limits, client.exposure.equity).volume
+    validate_volume(volume, instrument)
+    catalog_view = {**client.catalog, **platform.catalog, instrument.symbol: instrument}
+    signal = Signal(
+        request.signal_id,
+        request.client_id,
+        request.symbol,
+        request.direction,
+        volume,
+        request.entry_price,
+        request.stop_loss,
+    )
+    result = evaluate(
+        signal,
+        instrument,
+        profile,
+        ClientState(client.exposure, client.books, client.reservations, catalog_view),
+        _platform_state(platform, request.symbol),
+    )
+    decision = Decision(
+        signal_id=request.signal_id,
+        client_id=request.client_id,
+        result=result,
+        exposure=exposure_report(client.exposure, now),
+        profile=profile,
+        checked_at=now,
+    )
+    return decision, instrument, client
+
+
+async def check_signal(
+    deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool
+) -> Decision:
+    """Decide a signal; a normal (reserving) check stores the decision and the reservation."""
+    if not dry_run:
+        require_role(caller, *STAFF)
+    request = _validate(replace(request, client_id=client_scope(caller, request.client_id or None)))
+    now = deps.now()
+    try:
+        async with asyncio.timeout(deps.check_timeout):
+            if dry_run:
+                return await _dry_run(deps, request, now)
+            return await deps.db.write(lambda conn: _reserving(conn, deps, request, now))
+    except RiskgateError:
+        raise
+    except TimeoutError as error:
+        raise RiskUnavailable("the risk check timed out; nothing was reserved") from error
+    except Exception as error:
+        log.exception("risk check could not be evaluated")
+        raise RiskUnavailable(
+            "the risk check could not be evaluated; nothing was reserved"
+        ) from error
+
+
+async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+    async with deps.db.read() as conn:
+        limits, _ = await platform_db.get_limits(conn)
+        profile = await clients.get_profile(conn, request.client_id) or RiskProfile(
+            request.client_id, DEFAULT_LIMITS, updated_at=now
+        )
+        decision, _, _ = await _decide(conn, deps, request, profile, limits, now)
+        return decision
+
+
+async def _reserving(
+    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
+) -> Decision:
+    limits, _ = await platform_db.get_limits(conn, lock=True)
+    fingerprint = request.fingerprint()
+    prior = await decisions.get_decision(conn, request.signal_id)
+    if prior is not None:
+        decision, stored_fingerprint = prior
+        if stored_fingerprint != fingerprint:
+            raise Conflict(f"signal {request.signal_id} was already checked with other values")
+        return decision
+    profile = await ensure_profile(conn, request.client_id, now)
+    decision, instrument, client = await _decide(conn, deps, request, profile, limits, now)
+    result = decision.result
+    if result.passes:
+        expires_at = now + deps.reservation_ttl
+        held = Reservation(
+            request.signal_id,
+            request.client_id,
+            request.symbol,
+            request.direction,
+            result.volume,
+            notional(result.volume, request.entry_price, instrument),
+            expires_at,
+        )
+        await reservations.insert_reservation(conn, held)
+        after = with_reservation(client.exposure, held)
+        decision = replace(
+            decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
+        )
+    decision_id = await decisions.insert_decision(
+        conn,
+        decision,
+        fingerprint=fingerprint,
+        symbol=request.symbol,
+        direction=request.direction.value,
+    )
+    return replace(decision, decision_id=decision_id)
+
+
+async def release_signal(deps: Deps, caller: Caller, signal_id: str) -> bool:
+    """Give back a reservation; False when none was held (released, consumed or expired)."""
+    require_role(caller, *STAFF)
+    validate_trade_id(signal_id, field="signalId")
+
+    async def work(conn: AsyncConnection) -> bool:
+        await platform_db.lock_platform(conn)
+        return await reservations.remove(conn, signal_id)
+
+    return await deps.db.write(work)
+
+
+async def risk_decisions(
+    deps: Deps, caller: Caller, client_id: str | None, *, limit: int
+) -> list[Decision]:
+    target = client_scope(caller, client_id)
+    if not 1 <= limit <= MAX_DECISIONS:
+        raise BadInput(f"limit must be between 1 and {MAX_DECISIONS}", field="limit")
+    async with deps.db.read() as conn:
+        return await decisions.list_decisions(conn, target, limit=limit)
+
+
+async def position_size(
+    deps: Deps,
+    caller: Caller,
+    client_id: str | None,
+    *,
+    symbol: str,
+    entry_price: Decimal,
+    stop_loss: Decimal,
+) -> PositionSizing:
+    """How many lots risk the profile's share of equity at the stop."""
+    target = client_scope(caller, client_id)
+    request = _validate(
+        SignalRequest("sizing", target, symbol, Direction.BUY, None, entry_price, stop_loss)
+    )
+    now = deps.now()
+    async with deps.db.read() as conn:
+        instrument = await _instrument(conn, request.symbol)
+        limits, _ = await platform_db.get_limits(conn)
+        profile = await clients.get_profile(conn, target) or RiskProfile(target, DEFAULT_LIMITS)
+        client = await load_client(conn, deps, target, now)
+    return _sizing(request, instrument, profile, limits, client.exposure.equity)

@@ -1,0 +1,65 @@
+"""The kill switch: trading modes for the platform (admin) and per client (admin, service)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db import audit, clients
+from db import platform as platform_db
+from domain.access import STAFF, Caller, require_role
+from domain.errors import BadInput
+from domain.profile import validate_client_id
+from domain.values import Role, TradingMode
+from resolvers.deps import Deps
+from resolvers.profiles import ensure_profile
+
+MAX_REASON = 500
+
+
+async def set_trading_mode(
+    deps: Deps, caller: Caller, client_id: str | None, mode: TradingMode, reason: str
+) -> TradingMode:
+    """Takes effect on the very next check (checks read the mode inside their transaction)."""
+    if client_id is None:
+        require_role(caller, Role.ADMIN)
+    else:
+        require_role(caller, *STAFF)
+        validate_client_id(client_id)
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise BadInput(f"reason must be 1-{MAX_REASON} characters", field="reason")
+    now = deps.now()
+
+    async def work(conn: AsyncConnection) -> tuple[TradingMode, list[object]]:
+        limits, _ = await platform_db.get_limits(conn, lock=True)
+        if client_id is None:
+            old = limits.trading_mode
+            if old is not mode:
+                await platform_db.save_limits(conn, replace(limits, trading_mode=mode), at=now)
+        else:
+            old = (await ensure_profile(conn, client_id, now)).trading_mode
+            if old is not mode:
+                await clients.save_trading_mode(conn, client_id, mode, at=now)
+        if old is mode:
+            return mode, []
+        await audit.record(
+            conn,
+            audit.AuditEntry(
+                occurred_at=now,
+                actor_sub=caller.sub,
+                actor_role=caller.role.value,
+                action="trading_mode.set",
+                client_id=client_id,
+                old_values={"trading_mode": old.value},
+                new_values={"trading_mode": mode.value},
+                reason=reason,
+            ),
+        )
+        return mode, []
+
+    result, alerts = await deps.db.write(work)
+    if alerts:
+        await deps.publish(alerts)
+    return result
