@@ -216,6 +216,18 @@ reservations = Table(
     Index("ix_reservations_client_expires", "client_id", "expires_at"),
 )
 
+# Platform sums of live reservations per instrument, kept in step with `reservations`;
+# expired rows are swept out by the next writer, and readers discount the unswept ones.
+reservation_totals = Table(
+    "reservation_totals",
+    metadata,
+    Column("symbol", SYMBOL, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("volume", ExactDecimal(), nullable=False),
+    Column("notional", ExactDecimal(), nullable=False),
+    CheckConstraint("count >= 0", name="count_not_negative"),
+)
+
 risk_decisions = Table(
     "risk_decisions",
     metadata,

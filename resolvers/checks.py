@@ -77,7 +77,7 @@ def _platform_state(platform: PlatformSnapshot, symbol: str) -> PlatformState:
     exposure = platform.exposure
     on_instrument = sum(
         (row.volume for row in exposure.totals.by_instrument if row.symbol == symbol), ZERO
-    ) + sum((r.volume for r in platform.reservations if r.symbol == symbol), ZERO)
+    ) + platform.reserved_volume.get(symbol, ZERO)
     return PlatformState(
         limits=platform.limits,
         open_positions=exposure.totals.open_positions,
@@ -171,6 +171,7 @@ async def _reserving(
     conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
 ) -> Decision:
     limits, _ = await platform_db.get_limits(conn, lock=True)
+    await reservations.sweep_expired(conn, now)
     fingerprint = request.fingerprint()
     prior = await decisions.get_decision(conn, request.signal_id)
     if prior is not None:
@@ -211,10 +212,11 @@ async def release_signal(deps: Deps, caller: Caller, signal_id: str) -> bool:
     """Give back a reservation; False when none was held (released, consumed or expired)."""
     require_role(caller, *STAFF)
     validate_trade_id(signal_id, field="signalId")
+    now = deps.now()
 
     async def work(conn: AsyncConnection) -> bool:
         await platform_db.lock_platform(conn)
-        return await reservations.remove(conn, signal_id)
+        return await reservations.remove(conn, signal_id, now)
 
     return await deps.db.write(work)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +25,6 @@ from domain.exposure import (
 )
 from domain.instruments import Instrument
 from domain.limits import PlatformLimits
-from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.values import Role
 from resolvers.deps import Deps
@@ -58,7 +58,7 @@ async def load_client(
 class PlatformSnapshot:
     limits: PlatformLimits
     exposure: PlatformExposure
-    reservations: tuple[Reservation, ...]
+    reserved_volume: dict[str, Decimal]  # live reserved lots per instrument
     catalog: dict[str, Instrument]
 
 
@@ -69,17 +69,17 @@ async def load_platform(
     if limits is None:
         limits, _ = await platform_db.get_limits(conn)
     platform_books, catalog = await books.platform_books(conn)
-    held = await reservations.active_all(conn, now)
+    held = await reservations.platform_active(conn, now)
     realized = await books.platform_realized_on(conn, deps.calendar.day_of(now))
     exposure = platform_exposure(
         book_totals(platform_books, catalog),
-        len(held),
-        sum((r.notional for r in held), ZERO),
+        held.count,
+        held.notional,
         realized,
         limits.max_total_exposure,
         limits.max_open_positions,
     )
-    return PlatformSnapshot(limits, exposure, tuple(held), catalog)
+    return PlatformSnapshot(limits, exposure, held.volume_by_symbol, catalog)
 
 
 async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> ExposureReport:

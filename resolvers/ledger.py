@@ -111,7 +111,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
             held = await reservations.get(conn, event.signal_id)
             if held is not None and held.client_id != event.client_id:
                 raise Conflict(f"signal {event.signal_id} was reserved for another client")
-            await reservations.remove(conn, event.signal_id)
+            await reservations.remove(conn, event.signal_id, now)
         await ledger.insert_trade(conn, event, opened_at=opened_at, at=now)
         client_book = await books.get_client_book(
             conn, event.client_id, event.symbol, event.direction

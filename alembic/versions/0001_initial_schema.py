@@ -242,6 +242,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_reservations_expires", ["expires_at"], unique=False)
 
     op.create_table(
+        "reservation_totals",
+        sa.Column("symbol", sa.String(length=20), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("volume", db.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("notional", db.types.ExactDecimal(length=64), nullable=False),
+        sa.CheckConstraint("count >= 0", name=op.f("ck_reservation_totals_count_not_negative")),
+        sa.PrimaryKeyConstraint("symbol", name=op.f("pk_reservation_totals")),
+    )
+    op.create_table(
         "risk_decisions",
         sa.Column(
             "id",
@@ -332,6 +341,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_risk_decisions_client_checked")
 
     op.drop_table("risk_decisions")
+    op.drop_table("reservation_totals")
     with op.batch_alter_table("reservations", schema=None) as batch_op:
         batch_op.drop_index("ix_reservations_expires")
         batch_op.drop_index("ix_reservations_client_expires")

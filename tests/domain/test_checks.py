@@ -646,6 +646,13 @@ def _expected_failures(
             if b.count and b.symbol == sig.symbol and b.direction != sig.direction
         ),
         D(0),
+    ) - sum(
+        (
+            r.volume
+            for r in state.reservations
+            if r.symbol == sig.symbol and r.direction == sig.direction
+        ),
+        D(0),
     )
     if TradingMode.HALTED in modes_ or (
         TradingMode.REDUCE_ONLY in modes_ and opposite < sig.volume
