@@ -81,7 +81,12 @@ async def insert_trade(
 
 
 async def close_trade(
-    conn: AsyncConnection, event: TradeClosed, *, closed_at: datetime, pnl: Decimal
+    conn: AsyncConnection,
+    event: TradeClosed,
+    *,
+    closed_at: datetime,
+    pnl: Decimal,
+    fingerprint: str,
 ) -> None:
     await conn.execute(
         update(trades)
@@ -91,7 +96,7 @@ async def close_trade(
             exit_price=event.exit_price,
             closed_at=closed_at,
             realized_pnl=pnl,
-            close_fingerprint=event.fingerprint(),
+            close_fingerprint=fingerprint,
         )
     )
 
@@ -116,7 +121,9 @@ async def get_pending_close(conn: AsyncConnection, trade_id: str) -> StoredTrade
     return StoredTrade(record, None, m["fingerprint"])
 
 
-async def insert_pending_close(conn: AsyncConnection, event: TradeClosed, *, at: datetime) -> None:
+async def insert_pending_close(
+    conn: AsyncConnection, event: TradeClosed, *, fingerprint: str, at: datetime
+) -> None:
     await conn.execute(
         insert(pending_closes).values(
             trade_id=event.trade_id,
@@ -124,7 +131,7 @@ async def insert_pending_close(conn: AsyncConnection, event: TradeClosed, *, at:
             exit_price=event.exit_price,
             closed_at=event.closed_at,
             pnl=event.pnl,
-            fingerprint=event.fingerprint(),
+            fingerprint=fingerprint,
             received_at=at,
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import books, catalog, clients, ledger, reservations, snapshots
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
+from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskUnavailable
 from domain.exposure import ClientExposure, book_totals, exposure_report
@@ -25,6 +27,7 @@ from domain.ledger import (
 )
 from domain.numbers import require_positive
 from domain.profile import validate_client_id
+from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.exposure import load_client
 
@@ -57,13 +60,19 @@ def _validate_open(event: TradeOpened, instrument: Instrument) -> None:
 
 
 async def _apply_close(
-    conn: AsyncConnection, deps: Deps, opened: TradeOpened, close: TradeClosed, now: datetime
+    conn: AsyncConnection,
+    deps: Deps,
+    opened: TradeOpened,
+    close: TradeClosed,
+    now: datetime,
+    *,
+    fingerprint: str,
 ) -> None:
     """Book a close against its open: ledger row, books, daily P&L, balance and peak."""
     instrument = await _instrument(conn, opened.symbol)
     closed_at = event_time(close.closed_at, now, field="closedAt")
     pnl = realized_pnl(opened.direction, opened.volume, opened.entry_price, close, instrument)
-    await ledger.close_trade(conn, close, closed_at=closed_at, pnl=pnl)
+    await ledger.close_trade(conn, close, closed_at=closed_at, pnl=pnl, fingerprint=fingerprint)
     client_book = await books.get_client_book(
         conn, opened.client_id, opened.symbol, opened.direction
     )
@@ -93,8 +102,10 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
         validate_trade_id(event.signal_id, field="signalId")
     now = deps.now()
     opened_at = event_time(event.opened_at, now, field="openedAt")
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> TradeRecord:
+        raised.clear()
         await platform_db.lock_platform(conn)
         instrument = await _instrument(conn, event.symbol)
         _validate_open(event, instrument)
@@ -127,15 +138,27 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
             conn, event.client_id, account.after_marks(unrealized), at=now, open_positions_delta=1
         )
         if pending is not None and pending.record.closed is not None:
-            await _apply_close(conn, deps, event, pending.record.closed, now)
+            await _apply_close(
+                conn,
+                deps,
+                event,
+                pending.record.closed,
+                now,
+                fingerprint=pending.close_fingerprint or "",
+            )
             await ledger.delete_pending_close(conn, event.trade_id)
         loaded = await load_client(conn, deps, event.client_id, now)
         await snapshots.insert_snapshot(conn, exposure_report(loaded.exposure, now))
+        raised.extend(
+            await breakers.evaluate(conn, deps, now, clients=[event.client_id], platform=True)
+        )
         stored = await ledger.get_trade(conn, event.trade_id)
         assert stored is not None
         return stored.record
 
-    return await deps.db.write(work)
+    opened = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return opened
 
 
 async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) -> TradeRecord:
@@ -145,9 +168,11 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
     validate_client_id(event.client_id)
     require_positive(event.exit_price, field="exitPrice")
     now = deps.now()
-    event_time(event.closed_at, now, field="closedAt")
+    closed_at = event_time(event.closed_at, now, field="closedAt")
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> TradeRecord:
+        raised.clear()
         await platform_db.lock_platform(conn)
         existing = await ledger.get_trade(conn, event.trade_id)
         if existing is None:
@@ -156,7 +181,10 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
                 if pending.close_fingerprint != event.fingerprint():
                     raise Conflict(f"trade {event.trade_id} already has a different close")
                 return pending.record
-            await ledger.insert_pending_close(conn, event, at=now)
+            # A close without closedAt happened when it arrived, not when its open shows up.
+            await ledger.insert_pending_close(
+                conn, replace(event, closed_at=closed_at), fingerprint=event.fingerprint(), at=now
+            )
             stored = await ledger.get_pending_close(conn, event.trade_id)
             assert stored is not None
             return stored.record
@@ -168,12 +196,17 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
                 raise Conflict(f"trade {event.trade_id} was already closed with other values")
             return record
         assert record.opened is not None
-        await _apply_close(conn, deps, record.opened, event, now)
+        await _apply_close(conn, deps, record.opened, event, now, fingerprint=event.fingerprint())
+        raised.extend(
+            await breakers.evaluate(conn, deps, now, clients=[event.client_id], platform=True)
+        )
         stored = await ledger.get_trade(conn, event.trade_id)
         assert stored is not None
         return stored.record
 
-    return await deps.db.write(work)
+    closed = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return closed
 
 
 async def record_cash_flow(
@@ -194,8 +227,10 @@ async def record_cash_flow(
     now = deps.now()
     at = event_time(occurred_at, now, field="occurredAt")
     fingerprint = fingerprint_of(client_id, amount, occurred_at)
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> ClientExposure:
+        raised.clear()
         await platform_db.lock_platform(conn)
         existing = await ledger.get_cash_flow(conn, flow_id)
         if existing is not None:
@@ -209,6 +244,9 @@ async def record_cash_flow(
         await clients.save_account(
             conn, client_id, account.after_cash_flow(amount, unrealized), at=now
         )
+        raised.extend(await breakers.evaluate(conn, deps, now, clients=[client_id]))
         return (await load_client(conn, deps, client_id, now)).exposure
 
-    return await deps.db.write(work)
+    account = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return account

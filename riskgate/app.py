@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import time
@@ -18,16 +20,20 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from db.engine import Database
 from db.migrations import is_current, upgrade_to_head
 from domain.errors import RiskgateError
 from resolvers.deps import Deps, utc_now
 from riskgate.auth import TokenVerifier
+from riskgate.bus import make_bus
 from riskgate.metrics import Metrics
 from riskgate.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
+from schema.errors import map_error
 
 log = logging.getLogger("riskgate")
 
@@ -53,10 +59,55 @@ class RiskgateGraphQL(GraphQL[Context, None]):
             context.auth_error = error
         return context
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        # One context per connection (it holds the caller, never a database session).
+        websocket = WebSocket(scope, receive=receive, send=send)
+        context = Context(deps=self.deps)
+        context.extras["websocket"] = websocket
+        try:
+            await self.run(websocket, context=context)
+        finally:
+            expiry: asyncio.Task[None] | None = context.extras.pop("expiry", None)
+            if expiry is not None:
+                expiry.cancel()
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """The token comes in connection_init's payload; a bad one closes the socket (4403),
+        and the socket closes when the token expires (4401)."""
+        header = (context.connection_params or {}).get("authorization")
+        try:
+            caller, expires_at = self.verifier.from_header(
+                header if isinstance(header, str) else None
+            )
+        except RiskgateError as error:
+            raise ConnectionRejectionError({"message": error.message}) from None
+        context.caller, context.token_expires_at = caller, expires_at
+        websocket = context.extras.get("websocket")
+        if isinstance(websocket, WebSocket):
+            context.extras["expiry"] = asyncio.create_task(
+                _close_at_expiry(websocket, expires_at - time.time())
+            )
+        return UNSET
+
     async def process_result(self, request: Request, result: Any) -> Any:
+        # Errors raised before execution (e.g. the token limit while parsing) skip the
+        # schema's error coding; code them here so every error carries one.
+        if result.errors:
+            result.errors = [
+                e if (e.extensions or {}).get("code") else map_error(e) for e in result.errors
+            ]
         for error in result.errors or ():
             self.metrics.errors[(error.extensions or {}).get("code", "INTERNAL")] += 1
         return await super().process_result(request, result)
+
+
+async def _close_at_expiry(websocket: WebSocket, delay: float) -> None:
+    await asyncio.sleep(max(delay, 0))
+    with contextlib.suppress(Exception):
+        await websocket.close(code=4401, reason="token expired")
 
 
 class BodyLimit:
@@ -148,12 +199,16 @@ def create_app(
             statement_timeout_ms=settings.statement_timeout_ms,
         )
         state["db"] = db
+        bus = make_bus(settings.redis_url, settings.alerts_channel)
+        await bus.start()
         graphql.deps = Deps(
             db=db,
             calendar=settings.calendar,
             reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
             check_timeout=settings.statement_timeout_ms / 1000,
             now=now or utc_now,
+            publish=bus.publish,
+            subscribe=bus.subscribe,
         )
         # Objects alive after start-up stay alive; keep the collector off them.
         gc.collect()
@@ -161,6 +216,7 @@ def create_app(
         try:
             yield
         finally:
+            await bus.close()
             await db.dispose()
 
     graphql = RiskgateGraphQL(

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import ArgumentNode, DocumentNode, GraphQLError, ObjectFieldNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, RiskgateError
@@ -14,7 +14,7 @@ from domain.errors import BadInput, RiskgateError
 log = logging.getLogger("riskgate.errors")
 
 # graphql-core names the input path in variable coercion messages.
-_VARIABLE_PATH = re.compile(r"Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)'")
+_VARIABLE_PATH = re.compile(r"Variable '\$\w+' has invalid value at \.?([\w.\[\]]+):")
 _VARIABLE = re.compile(r"Variable '\$(\w+)'")
 _FIELD_OF_TYPE = re.compile(r"Field '(\w+)' of required type")
 _UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
@@ -28,6 +28,26 @@ def _field_from_message(message: str) -> str | None:
     return None
 
 
+def _literal_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
+    """The argument or input field an inline literal was written for."""
+    if document is None or not error.nodes:
+        return None
+    target = error.nodes[0]
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+            if node.value is target:
+                found.append(node.name.value)
+
+        def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+            if node.value is target:
+                found.append(node.name.value)
+
+    visit(document, Finder())
+    return found[0] if found else None
+
+
 def _original(error: GraphQLError) -> BaseException | None:
     seen = error.original_error
     while isinstance(seen, GraphQLError) and seen.original_error is not None:
@@ -35,14 +55,14 @@ def _original(error: GraphQLError) -> BaseException | None:
     return seen
 
 
-def map_error(error: GraphQLError) -> GraphQLError:
+def map_error(error: GraphQLError, document: DocumentNode | None = None) -> GraphQLError:
     """One place that turns any failure into a coded, client-safe GraphQL error."""
     original = _original(error)
     if isinstance(original, RiskgateError):
         extensions: dict[str, object] = {"code": original.code}
         field = original.field
         if isinstance(original, BadInput):
-            path_field = _field_from_message(error.message)
+            path_field = _field_from_message(error.message) or _literal_field(error, document)
             if path_field and (field is None or field == "value"):
                 field = path_field
             message = original.message
@@ -73,4 +93,5 @@ class CodedErrors(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
-            result.errors = [map_error(e) for e in result.errors]
+            document = self.execution_context.graphql_document
+            result.errors = [map_error(e, document) for e in result.errors]
