@@ -9,8 +9,15 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.catalog import INSTRUMENT_COLUMNS, instrument_from_row
+from db.catalog import (
+    INSTRUMENT_COLUMNS,
+    INSTRUMENT_SQL,
+    INSTRUMENT_WIDTH,
+    instrument_from_lean,
+    instrument_from_row,
+)
 from db.clients import ACCOUNT_COLUMNS, account_from_row
+from db.lean import Lean, Sql, dec
 from db.tables import (
     accounts,
     client_daily_pnl,
@@ -31,39 +38,38 @@ Books = tuple[list[PositionBook], dict[str, Instrument]]
 
 def _book(row: Any, offset: int) -> PositionBook:
     symbol, direction, volume, entry_value, count = row[offset : offset + 5]
-    return PositionBook(symbol, Direction(direction), volume, entry_value, count)
+    return PositionBook(symbol, Direction(direction), dec(volume), dec(entry_value), count)
 
 
-async def _books(conn: AsyncConnection, table: Table, *where: Any) -> Books:
-    stmt = (
-        select(
-            *INSTRUMENT_COLUMNS,
-            table.c.symbol,
-            table.c.direction,
-            table.c.volume,
-            table.c.entry_value,
-            table.c.open_count,
-        )
-        .join_from(table, instruments, table.c.symbol == instruments.c.symbol)
-        .where(table.c.open_count > 0, *where)
-    )
+_BOOK_COLUMNS = "p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+_CLIENT_BOOKS = Sql(
+    f"SELECT {INSTRUMENT_SQL}, {_BOOK_COLUMNS} FROM client_positions p"
+    " JOIN instruments i ON i.symbol = p.symbol WHERE p.client_id = ? AND p.open_count > 0"
+)
+_PLATFORM_BOOKS = Sql(
+    f"SELECT {INSTRUMENT_SQL}, {_BOOK_COLUMNS} FROM instrument_positions p"
+    " JOIN instruments i ON i.symbol = p.symbol WHERE p.open_count > 0"
+)
+
+
+async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
     books: list[PositionBook] = []
     catalog: dict[str, Instrument] = {}
-    width = len(INSTRUMENT_COLUMNS)
-    for row in await conn.execute(stmt):
-        catalog.setdefault(row[0], instrument_from_row(row))
-        books.append(_book(row, width))
+    for row in await (await Lean.of(conn)).rows(sql, *args):
+        if row[0] not in catalog:
+            catalog[row[0]] = instrument_from_lean(row)
+        books.append(_book(row, INSTRUMENT_WIDTH))
     return books, catalog
 
 
 async def client_books(conn: AsyncConnection, client_id: str) -> Books:
     """The client's open books with the instruments they are on (marks included)."""
-    return await _books(conn, client_positions, client_positions.c.client_id == client_id)
+    return await _books(conn, _CLIENT_BOOKS, client_id)
 
 
 async def platform_books(conn: AsyncConnection) -> Books:
     """Platform books: one row per instrument and direction, whatever the history size."""
-    return await _books(conn, instrument_positions)
+    return await _books(conn, _PLATFORM_BOOKS)
 
 
 async def get_client_book(
@@ -117,18 +123,20 @@ async def save_platform_book(conn: AsyncConnection, book: PositionBook) -> None:
     await upsert(conn, instrument_positions, _book_values(book), keys=["symbol", "direction"])
 
 
+_CLIENT_REALIZED = Sql(
+    "SELECT realized FROM client_daily_pnl WHERE client_id = ? AND trading_day = ?"
+)
+_PLATFORM_REALIZED = Sql("SELECT realized FROM platform_daily_pnl WHERE trading_day = ?")
+
+
 async def client_realized_on(conn: AsyncConnection, client_id: str, day: date) -> Decimal:
-    stmt = select(client_daily_pnl.c.realized).where(
-        client_daily_pnl.c.client_id == client_id, client_daily_pnl.c.trading_day == day
-    )
-    value = (await conn.execute(stmt)).scalar()
-    return value if value is not None else ZERO
+    row = await (await Lean.of(conn)).row(_CLIENT_REALIZED, client_id, day)
+    return dec(row[0]) if row else ZERO
 
 
 async def platform_realized_on(conn: AsyncConnection, day: date) -> Decimal:
-    stmt = select(platform_daily_pnl.c.realized).where(platform_daily_pnl.c.trading_day == day)
-    value = (await conn.execute(stmt)).scalar()
-    return value if value is not None else ZERO
+    row = await (await Lean.of(conn)).row(_PLATFORM_REALIZED, day)
+    return dec(row[0]) if row else ZERO
 
 
 async def add_realized(conn: AsyncConnection, client_id: str, day: date, pnl: Decimal) -> None:

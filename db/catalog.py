@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.lean import Lean, Sql, dec, opt_dec
 from db.tables import instruments
 from db.upsert import upsert
 from domain.instruments import Instrument
@@ -35,11 +37,32 @@ async def load_catalog(conn: AsyncConnection) -> dict[str, Instrument]:
     return {row[0]: instrument_from_row(row) for row in rows}
 
 
+# The same columns for driver-level queries, with the instruments table aliased `i`.
+INSTRUMENT_SQL = (
+    "i.symbol, i.correlation_group, i.contract_size, i.quote_to_account_rate, i.lot_step,"
+    " i.min_volume, i.max_volume, i.mark_price"
+)
+INSTRUMENT_WIDTH = 8
+_GET_INSTRUMENT = Sql(f"SELECT {INSTRUMENT_SQL} FROM instruments i WHERE i.symbol = ?")
+
+
+def instrument_from_lean(row: Sequence[Any]) -> Instrument:
+    """Build from INSTRUMENT_SQL (in that order) at the row's start."""
+    return Instrument(
+        row[0],
+        row[1],
+        dec(row[2]),
+        dec(row[3]),
+        dec(row[4]),
+        dec(row[5]),
+        dec(row[6]),
+        opt_dec(row[7]),
+    )
+
+
 async def get_instrument(conn: AsyncConnection, symbol: str) -> Instrument | None:
-    row = (
-        await conn.execute(select(*INSTRUMENT_COLUMNS).where(instruments.c.symbol == symbol))
-    ).first()
-    return instrument_from_row(row) if row else None
+    row = await (await Lean.of(conn)).row(_GET_INSTRUMENT, symbol)
+    return instrument_from_lean(row) if row else None
 
 
 async def mark_times(conn: AsyncConnection) -> dict[str, datetime | None]:

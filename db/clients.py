@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.lean import Lean, Sql, dec, opt_dec, ts
 from db.tables import accounts, risk_profiles
 from db.upsert import insert_ignore
 from domain.equity import AccountState
@@ -78,10 +79,31 @@ async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) 
     )
 
 
+_LIMIT_SQL = ", ".join(c.name for c in LIMIT_COLUMNS)
+_GET_PROFILE = Sql(
+    f"SELECT id, client_id, trading_mode, updated_at, {_LIMIT_SQL} FROM risk_profiles"
+    " WHERE client_id = ?"
+)
+
+
 async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
-    stmt = select(*PROFILE_COLUMNS).where(risk_profiles.c.client_id == client_id)
-    row = (await conn.execute(stmt)).first()
-    return profile_from_row(row) if row else None
+    row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
+    if row is None:
+        return None
+    return RiskProfile(
+        client_id=row[1],
+        limits=RiskLimits(
+            max_drawdown_percent=dec(row[4]),
+            max_daily_loss=opt_dec(row[5]),
+            max_position_size=dec(row[6]),
+            max_open_positions=int(row[7]),
+            max_correlation_exposure=dec(row[8]),
+            risk_per_trade_percent=dec(row[9]),
+        ),
+        trading_mode=TradingMode(row[2]),
+        id=int(row[0]),
+        updated_at=ts(row[3]),
+    )
 
 
 async def save_limits(
@@ -111,10 +133,14 @@ async def lock_account(conn: AsyncConnection, client_id: str) -> AccountState | 
     return account_from_row(row) if row else None
 
 
+_GET_ACCOUNT = Sql(
+    "SELECT balance, peak_equity, net_cash_flows, realized_pnl FROM accounts WHERE client_id = ?"
+)
+
+
 async def get_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
-    stmt = select(*ACCOUNT_COLUMNS).where(accounts.c.client_id == client_id)
-    row = (await conn.execute(stmt)).first()
-    return account_from_row(row) if row else None
+    row = await (await Lean.of(conn)).row(_GET_ACCOUNT, client_id)
+    return AccountState(*(dec(v) for v in row)) if row else None
 
 
 async def save_account(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.lean import Lean, Sql, dec, opt_ts, ts
 from db.snapshots import report_from_json, snapshot_values
 from db.tables import risk_decisions
 from domain.checks import CheckResult, Headroom, LimitCheck, Violation
@@ -65,34 +67,57 @@ def _result_json(decision: Decision) -> dict[str, Any]:
     }
 
 
+_COLUMNS = (
+    "id, signal_id, client_id, fingerprint, passes, volume, notional, result, checked_at,"
+    " reservation_expires_at"
+)
+_GET = Sql(f"SELECT {_COLUMNS} FROM risk_decisions WHERE signal_id = ?")
+_INSERT = Sql(
+    "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
+    " volume, notional, result, checked_at, reservation_expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+
+
 async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision, str] | None:
     """The stored decision for a signal and the fingerprint of the payload it answered."""
-    stmt = select(risk_decisions).where(risk_decisions.c.signal_id == signal_id)
-    row = (await conn.execute(stmt)).first()
-    return (_decision(row), row._mapping["fingerprint"]) if row else None
+    row = await (await Lean.of(conn)).row(_GET, signal_id)
+    if row is None:
+        return None
+    stored = row[7] if isinstance(row[7], dict) else json.loads(row[7])
+    mapping = {
+        "id": row[0],
+        "signal_id": row[1],
+        "client_id": row[2],
+        "passes": bool(row[4]),
+        "volume": dec(row[5]),
+        "notional": dec(row[6]),
+        "result": stored,
+        "checked_at": ts(row[8]),
+        "reservation_expires_at": opt_ts(row[9]),
+    }
+    return _decision_from(mapping), row[3]
 
 
 async def insert_decision(
     conn: AsyncConnection, decision: Decision, *, fingerprint: str, symbol: str, direction: str
 ) -> int:
-    result = await conn.execute(
-        insert(risk_decisions)
-        .values(
-            signal_id=decision.signal_id,
-            client_id=decision.client_id,
-            fingerprint=fingerprint,
-            passes=decision.result.passes,
-            symbol=symbol,
-            direction=direction,
-            volume=decision.result.volume,
-            notional=decision.result.notional,
-            result=_result_json(decision),
-            checked_at=decision.checked_at,
-            reservation_expires_at=decision.reservation_expires_at,
-        )
-        .returning(risk_decisions.c.id)
+    row = await (await Lean.of(conn)).row(
+        _INSERT,
+        decision.signal_id,
+        decision.client_id,
+        fingerprint,
+        decision.result.passes,
+        symbol,
+        direction,
+        decision.result.volume,
+        decision.result.notional,
+        json.dumps(_result_json(decision), separators=(",", ":")),
+        decision.checked_at,
+        decision.reservation_expires_at,
     )
-    return int(result.scalar_one())
+    assert row is not None
+    return int(row[0])
 
 
 async def list_decisions(conn: AsyncConnection, client_id: str, *, limit: int) -> list[Decision]:
@@ -107,7 +132,10 @@ async def list_decisions(conn: AsyncConnection, client_id: str, *, limit: int) -
 
 
 def _decision(row: Any) -> Decision:
-    m = row._mapping
+    return _decision_from(row._mapping)
+
+
+def _decision_from(m: Any) -> Decision:
     stored = m["result"]
     p = stored["profile"]
     limits = RiskLimits(

@@ -12,6 +12,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from db.lean import RetryTransaction
 from domain.errors import RiskgateError, RiskUnavailable
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class Database:
             raise
         except exc.DBAPIError as error:
             if _sqlstate(error) in RETRYABLE_SQLSTATES:
-                raise _Retry from error
+                raise RetryTransaction from error
             if _is_unavailable(error):
                 log.warning("database unavailable: %s", type(error).__name__)
                 raise RiskUnavailable("the risk store is unavailable; nothing was done") from error
@@ -135,7 +136,7 @@ class Database:
         try:
             async with self._transaction(self.reader) as conn:
                 yield conn
-        except _Retry as error:
+        except RetryTransaction as error:
             raise RiskUnavailable("the risk store is busy; try again") from error
 
     async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -144,10 +145,6 @@ class Database:
             try:
                 async with self._transaction(self.writer) as conn:
                     return await work(conn)
-            except _Retry:
+            except RetryTransaction:
                 await asyncio.sleep(0.002 * (2**attempt))
         raise RiskUnavailable("the risk store stayed contended; nothing was done")
-
-
-class _Retry(Exception):
-    """Internal: the transaction lost a serialization race and may be run again."""

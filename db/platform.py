@@ -6,9 +6,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.lean import Sql, dec, opt_dec, ts
 from db.tables import platform_limits
 from domain.limits import PlatformLimits
 from domain.profile import ClientCeilings
@@ -28,12 +29,6 @@ _COLUMNS = (
 )
 
 
-def _from_row(row: Row[Any]) -> tuple[PlatformLimits, datetime]:
-    ceilings = ClientCeilings(*row[7:])
-    limits = PlatformLimits(*row[:5], TradingMode(row[5]), ceilings)  # type: ignore[misc]
-    return limits, row[6]
-
-
 def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {
         "max_total_exposure": limits.max_total_exposure,
@@ -49,15 +44,35 @@ def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, An
     return values
 
 
+_LIMIT_SQL = ", ".join(c.name for c in _COLUMNS)
+_GET = Sql(f"SELECT {_LIMIT_SQL} FROM platform_limits WHERE id = 1")
+_GET_FOR_UPDATE = Sql(f"SELECT {_LIMIT_SQL} FROM platform_limits WHERE id = 1 FOR UPDATE")
+
+
 async def get_limits(
     conn: AsyncConnection, *, lock: bool = False
 ) -> tuple[PlatformLimits, datetime]:
-    """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL)."""
-    stmt = select(*_COLUMNS).where(platform_limits.c.id == PLATFORM_ROW)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = (await conn.execute(stmt)).one()
-    return _from_row(row)
+    """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL).
+
+    It goes through SQLAlchemy, not the driver, because on PostgreSQL the first statement
+    is what opens the transaction the driver-level statements then run in.
+    """
+    is_pg = conn.dialect.name == "postgresql"
+    sql = (_GET_FOR_UPDATE if lock else _GET).pg if is_pg else _GET.sqlite
+    row = (await conn.exec_driver_sql(sql)).one()
+    ceilings = ClientCeilings(
+        dec(row[7]), opt_dec(row[8]), dec(row[9]), int(row[10]), dec(row[11]), dec(row[12])
+    )
+    limits = PlatformLimits(
+        dec(row[0]),
+        int(row[1]),
+        dec(row[2]),
+        dec(row[3]),
+        opt_dec(row[4]),
+        TradingMode(row[5]),
+        ceilings,
+    )
+    return limits, ts(row[6])
 
 
 async def lock_platform(conn: AsyncConnection) -> None:

@@ -3,42 +3,52 @@
 `reservation_totals` always equals the sums over every row of `reservations`, expired or
 not; an expired row stops counting because readers subtract it, and writers sweep it out.
 So a platform-wide read costs a row per instrument plus the few rows expired since the last
-write, never a scan of everything reserved.
+write, never a scan of everything reserved. These run on the check's hot path, hence
+driver-level statements (`db.lean`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import reservation_totals, reservations
-from db.upsert import upsert
+from db.lean import Lean, Sql, dec, ts
 from domain.exposure import Reservation
 from domain.numbers import ZERO
 from domain.values import Direction
 
-_COLUMNS = (
-    reservations.c.signal_id,
-    reservations.c.client_id,
-    reservations.c.symbol,
-    reservations.c.direction,
-    reservations.c.volume,
-    reservations.c.notional,
-    reservations.c.expires_at,
+_COLUMNS = "signal_id, client_id, symbol, direction, volume, notional, expires_at"
+_FOR_CLIENT = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE client_id = ? AND expires_at > ?")
+_EXPIRED = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE expires_at <= ?")
+_GET = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE signal_id = ?")
+_INSERT = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+_DELETE = Sql("DELETE FROM reservations WHERE signal_id = ?")
+_DELETE_EXPIRED = Sql("DELETE FROM reservations WHERE expires_at <= ?")
+_TOTALS = Sql("SELECT symbol, count, volume, notional FROM reservation_totals WHERE count > 0")
+_TOTAL_OF = Sql("SELECT count, volume, notional FROM reservation_totals WHERE symbol = ?")
+_SAVE_TOTAL = Sql(
+    "INSERT INTO reservation_totals (symbol, count, volume, notional) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (symbol) DO UPDATE SET count = excluded.count, volume = excluded.volume,"
+    " notional = excluded.notional"
 )
 
 
-def _reservation(row: Any) -> Reservation:
+def _reservation(row: Sequence[Any]) -> Reservation:
     signal_id, client_id, symbol, direction, volume, notional, expires_at = row
     return Reservation(
-        signal_id, client_id, symbol, Direction(direction), volume, notional, expires_at
+        signal_id,
+        client_id,
+        symbol,
+        Direction(direction),
+        dec(volume),
+        dec(notional),
+        ts(expires_at),
     )
 
 
@@ -55,40 +65,32 @@ async def active_for_client(
     conn: AsyncConnection, client_id: str, now: datetime
 ) -> list[Reservation]:
     """Unexpired reservations of one client (bounded by its position limit)."""
-    stmt = select(*_COLUMNS).where(
-        reservations.c.client_id == client_id, reservations.c.expires_at > now
-    )
-    return [_reservation(row) for row in await conn.execute(stmt)]
+    return [_reservation(r) for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)]
 
 
-async def _expired(conn: AsyncConnection, now: datetime) -> list[Reservation]:
-    stmt = select(*_COLUMNS).where(reservations.c.expires_at <= now)
-    return [_reservation(row) for row in await conn.execute(stmt)]
+async def platform_active(
+    conn: AsyncConnection, now: datetime, *, swept: bool = False
+) -> PlatformReservations:
+    """Totals per instrument less what has expired and not yet been swept.
 
-
-async def platform_active(conn: AsyncConnection, now: datetime) -> PlatformReservations:
-    """Totals per instrument less what has expired and not yet been swept."""
+    `swept`: the caller swept expired rows earlier in this transaction, so none remain.
+    """
+    lean = await Lean.of(conn)
     live = PlatformReservations()
-    rows = await conn.execute(
-        select(
-            reservation_totals.c.symbol,
-            reservation_totals.c.count,
-            reservation_totals.c.volume,
-            reservation_totals.c.notional,
-        ).where(reservation_totals.c.count > 0)
-    )
-    for symbol, count, volume, notional in rows:
+    for symbol, count, volume, notional in await lean.rows(_TOTALS):
         live.count += count
-        live.notional += notional
-        live.volume_by_symbol[symbol] = volume
-    for gone in await _expired(conn, now):
-        live.count -= 1
-        live.notional -= gone.notional
-        live.volume_by_symbol[gone.symbol] -= gone.volume
+        live.notional += dec(notional)
+        live.volume_by_symbol[symbol] = dec(volume)
+    if not swept:
+        for row in await lean.rows(_EXPIRED, now):
+            gone = _reservation(row)
+            live.count -= 1
+            live.notional -= gone.notional
+            live.volume_by_symbol[gone.symbol] -= gone.volume
     return live
 
 
-async def _adjust_totals(conn: AsyncConnection, changes: Iterable[tuple[Reservation, int]]) -> None:
+async def _adjust_totals(lean: Lean, changes: Iterable[tuple[Reservation, int]]) -> None:
     """Apply (+1 / -1) reservation changes to the per-instrument totals."""
     delta: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
     for held, sign in changes:
@@ -96,68 +98,55 @@ async def _adjust_totals(conn: AsyncConnection, changes: Iterable[tuple[Reservat
         d[0] += sign
         d[1] += sign * held.volume
         d[2] += sign * held.notional
-    if not delta:
-        return
-    stmt = select(
-        reservation_totals.c.symbol,
-        reservation_totals.c.count,
-        reservation_totals.c.volume,
-        reservation_totals.c.notional,
-    ).where(reservation_totals.c.symbol.in_(list(delta)))
-    current = {row[0]: row[1:] for row in await conn.execute(stmt)}
-    values = []
     for symbol, (count, volume, notional) in delta.items():
-        c0, v0, n0 = current.get(symbol, (0, ZERO, ZERO))
+        row = await lean.row(_TOTAL_OF, symbol)
+        c0, v0, n0 = (row[0], dec(row[1]), dec(row[2])) if row else (0, ZERO, ZERO)
         total = max(c0 + count, 0)
-        values.append(
-            {
-                "symbol": symbol,
-                "count": total,
-                "volume": max(v0 + volume, ZERO) if total else ZERO,
-                "notional": max(n0 + notional, ZERO) if total else ZERO,
-            }
-        )
-    await upsert(conn, reservation_totals, values, keys=["symbol"])
+        new_volume = max(v0 + volume, ZERO) if total else ZERO
+        new_notional = max(n0 + notional, ZERO) if total else ZERO
+        await lean.run(_SAVE_TOTAL, symbol, total, new_volume, new_notional)
 
 
 async def get(conn: AsyncConnection, signal_id: str) -> Reservation | None:
-    stmt = select(*_COLUMNS).where(reservations.c.signal_id == signal_id)
-    row = (await conn.execute(stmt)).first()
+    row = await (await Lean.of(conn)).row(_GET, signal_id)
     return _reservation(row) if row else None
 
 
-async def insert_reservation(conn: AsyncConnection, reservation: Reservation) -> None:
-    await conn.execute(
-        insert(reservations).values(
-            signal_id=reservation.signal_id,
-            client_id=reservation.client_id,
-            symbol=reservation.symbol,
-            direction=reservation.direction.value,
-            volume=reservation.volume,
-            notional=reservation.notional,
-            expires_at=reservation.expires_at,
-        )
+async def insert_reservation(conn: AsyncConnection, held: Reservation) -> None:
+    lean = await Lean.of(conn)
+    await lean.run(
+        _INSERT,
+        held.signal_id,
+        held.client_id,
+        held.symbol,
+        held.direction.value,
+        held.volume,
+        held.notional,
+        held.expires_at,
     )
-    await _adjust_totals(conn, [(reservation, 1)])
+    await _adjust_totals(lean, [(held, 1)])
 
 
 async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
     """Drop a reservation (consumed or released); True when a live one was held."""
-    held = await get(conn, signal_id)
-    if held is None:
+    lean = await Lean.of(conn)
+    row = await lean.row(_GET, signal_id)
+    if row is None:
         return False
-    await conn.execute(delete(reservations).where(reservations.c.signal_id == signal_id))
-    await _adjust_totals(conn, [(held, -1)])
+    held = _reservation(row)
+    await lean.run(_DELETE, signal_id)
+    await _adjust_totals(lean, [(held, -1)])
     return held.expires_at > now
 
 
 async def sweep_expired(conn: AsyncConnection, now: datetime) -> int:
     """Delete expired reservations and take them out of the totals (writers and the job)."""
-    gone = await _expired(conn, now)
+    lean = await Lean.of(conn)
+    gone = [_reservation(r) for r in await lean.rows(_EXPIRED, now)]
     if not gone:
         return 0
-    await conn.execute(delete(reservations).where(reservations.c.expires_at <= now))
-    await _adjust_totals(conn, [(r, -1) for r in gone])
+    await lean.run(_DELETE_EXPIRED, now)
+    await _adjust_totals(lean, [(r, -1) for r in gone])
     return len(gone)
 
 

@@ -198,8 +198,11 @@ exposure_snapshots = Table(
     Column("equity", ExactDecimal(), nullable=False),
     Column("drawdown_percent", ExactDecimal(), nullable=False),
     Column("daily_pnl", ExactDecimal(), nullable=False),
+    # Set by the hourly job (the hour's start): one job snapshot per client and hour.
+    Column("hour_bucket", UTCDateTime()),
     Index("ix_exposure_snapshots_client_taken", "client_id", "taken_at"),
     Index("ix_exposure_snapshots_taken", "taken_at"),
+    Index("uq_exposure_snapshots_client_hour", "client_id", "hour_bucket", unique=True),
 )
 
 reservations = Table(

@@ -96,11 +96,13 @@ async def _decide(
     profile: RiskProfile,
     limits: PlatformLimits,
     now: datetime,
+    *,
+    swept: bool = False,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
     instrument = await _instrument(conn, request.symbol)
     client = await load_client(conn, deps, request.client_id, now)
-    platform = await load_platform(conn, deps, now, limits=limits)
+    platform = await load_platform(conn, deps, now, limits=limits, swept=swept)
     volume = request.volume
     if volume is None:
         volume = _sizing(request, instrument, profile, limits, client.exposure.equity).volume
@@ -180,7 +182,9 @@ async def _reserving(
             raise Conflict(f"signal {request.signal_id} was already checked with other values")
         return decision
     profile = await ensure_profile(conn, request.client_id, now)
-    decision, instrument, client = await _decide(conn, deps, request, profile, limits, now)
+    decision, instrument, client = await _decide(
+        conn, deps, request, profile, limits, now, swept=True
+    )
     result = decision.result
     if result.passes:
         expires_at = now + deps.reservation_ttl

@@ -63,13 +63,18 @@ class PlatformSnapshot:
 
 
 async def load_platform(
-    conn: AsyncConnection, deps: Deps, now: datetime, *, limits: PlatformLimits | None = None
+    conn: AsyncConnection,
+    deps: Deps,
+    now: datetime,
+    *,
+    limits: PlatformLimits | None = None,
+    swept: bool = False,
 ) -> PlatformSnapshot:
     """Platform sums from one row per instrument and direction plus active reservations."""
     if limits is None:
         limits, _ = await platform_db.get_limits(conn)
     platform_books, catalog = await books.platform_books(conn)
-    held = await reservations.platform_active(conn, now)
+    held = await reservations.platform_active(conn, now, swept=swept)
     realized = await books.platform_realized_on(conn, deps.calendar.day_of(now))
     exposure = platform_exposure(
         book_totals(platform_books, catalog),
