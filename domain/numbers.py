@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from domain.errors import BadInput
+
+# A notional multiplies four inputs (volume × contract × price × rate), each up to 28
+# significant digits: the default 28-digit context would round it and then refuse to
+# quantize it for output. Every thread and task started after this import inherits it.
+PRECISION = 80
+decimal.DefaultContext.prec = PRECISION
+decimal.getcontext().prec = PRECISION
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
