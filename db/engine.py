@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -47,7 +48,7 @@ def _is_unavailable(error: BaseException) -> bool:
     )
 
 
-def _sqlite_listeners(engine: AsyncEngine, *, writer: bool) -> None:
+def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling is off so that BEGIN is ours: the writer takes
     # the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade later.
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -58,13 +59,35 @@ def _sqlite_listeners(engine: AsyncEngine, *, writer: bool) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return
+
+    # A pooled connection keeps a deleted or replaced database file open and would go on
+    # writing to it unseen; notice and reconnect (a missing schema then fails closed).
+    @event.listens_for(engine.sync_engine, "connect")
+    def remember_file(_dbapi_conn: Any, record: Any) -> None:
+        record.info["inode"] = _inode(path)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def same_file(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if _inode(path) != record.info.get("inode"):
+            raise exc.DisconnectionError("the database file was replaced")
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 class Database:
@@ -85,8 +108,9 @@ class Database:
                 self.url, pool_size=1, max_overflow=0, pool_timeout=statement_timeout_ms / 1000
             )
             self.reader = create_async_engine(self.url, pool_size=4, max_overflow=4)
-            _sqlite_listeners(self.writer, writer=True)
-            _sqlite_listeners(self.reader, writer=False)
+            busy = statement_timeout_ms
+            _sqlite_listeners(self.writer, writer=True, busy_timeout_ms=busy)
+            _sqlite_listeners(self.reader, writer=False, busy_timeout_ms=busy)
         else:
             self.writer = create_async_engine(
                 self.url,

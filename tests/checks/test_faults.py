@@ -140,18 +140,6 @@ async def test_check_blocked_past_its_timeout_fails_closed(
 async def test_check_timeout_answers_promptly(
     backend: str, clean_database: str, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG: on SQLite a check blocked by another writer answers only when the "
-                    "lock is released or after busy_timeout=5000 (fixed in db/engine.py "
-                    "on_connect), whatever statement_timeout_ms says: the asyncio timeout "
-                    "cannot interrupt the aiosqlite thread stuck in the busy handler"
-                ),
-            )
-        )
     url = clean_database
     async with instance(url, statement_timeout_ms=300) as api:
         await prepared_client(api, "alice")
@@ -333,14 +321,6 @@ def remove_database_files(path: str) -> None:
             os.remove(path + suffix)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: after the SQLite database file is removed, the pooled writer connection keeps "
-        "the unlinked file open and reserving checks still answer passes=true; the "
-        "reservation and decision go to a file no reader or other process will ever see"
-    ),
-)
 async def test_sqlite_file_removed_under_a_running_app(sqlite_template: SqliteTemplate) -> None:
     url = sqlite_template.fresh()
     path = str(make_url(url).database)
