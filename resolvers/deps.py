@@ -1,8 +1,10 @@
-"""What every use case is given: the database, the calendar, the clock and the alert sink."""
+"""What every use case is given: the database, the calendar, the clock, the alert sink and
+the live alert feed."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,10 @@ async def _drop(_alerts: object) -> None:
     return None
 
 
+# Opens a subscription to alerts as they are published (and to gaps in that stream).
+AlertFeed = Callable[[], AbstractAsyncContextManager[AsyncIterator[object]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -28,3 +34,5 @@ class Deps:
     now: Callable[[], datetime] = utc_now
     # Receives alerts after their transaction committed; the service plugs in its bus.
     publish: Callable[[list[object]], Awaitable[None]] = field(default=_drop)
+    # Live alerts for subscriptions; None where nothing can subscribe (jobs, the CLI).
+    subscribe: AlertFeed | None = None

@@ -9,13 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import books, catalog, clients
 from db import platform as platform_db
+from db.jobqueries import holders_of
 from domain.access import STAFF, Caller, require_role
+from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput
 from domain.exposure import book_totals
 from domain.instruments import Instrument, normalize_symbol
 from domain.numbers import require_positive
 from domain.positions import PositionBook
+from resolvers import breakers
 from resolvers.deps import Deps
 
 MAX_MARKS_PER_CALL = 1000
@@ -49,18 +52,25 @@ async def update_mark_prices(
     require_role(caller, *STAFF)
     marks = validate_marks(prices)
     now = deps.now()
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> int:
+        raised.clear()
         await platform_db.lock_platform(conn)
         known = await catalog.load_catalog(conn)
         for i, (symbol, _, _) in enumerate(marks):
             if symbol not in known:
                 raise BadInput(f"unknown instrument {symbol}", field=f"prices[{i}].instrument")
         await catalog.save_marks(conn, marks, at=now)
-        await raise_peaks(conn, [symbol for symbol, _, _ in marks])
+        symbols = [symbol for symbol, _, _ in marks]
+        await raise_peaks(conn, symbols)
+        holders = holders_of(symbols)
+        raised.extend(await breakers.evaluate(conn, deps, now, clients=holders, platform=True))
         return len(marks)
 
-    return await deps.db.write(work)
+    updated = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return updated
 
 
 async def raise_peaks(conn: AsyncConnection, symbols: list[str]) -> int:

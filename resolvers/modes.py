@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit, clients
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
+from domain.breakers import Alert
 from domain.errors import BadInput
 from domain.profile import validate_client_id
 from domain.values import Role, TradingMode
+from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.profiles import ensure_profile
 
@@ -32,7 +34,7 @@ async def set_trading_mode(
         raise BadInput(f"reason must be 1-{MAX_REASON} characters", field="reason")
     now = deps.now()
 
-    async def work(conn: AsyncConnection) -> tuple[TradingMode, list[object]]:
+    async def work(conn: AsyncConnection) -> tuple[TradingMode, list[Alert]]:
         limits, _ = await platform_db.get_limits(conn, lock=True)
         if client_id is None:
             old = limits.trading_mode
@@ -57,9 +59,11 @@ async def set_trading_mode(
                 reason=reason,
             ),
         )
-        return mode, []
+        alert = await breakers.mode_change_alert(
+            conn, deps, client_id=client_id, old=old, new=mode, reason=reason, at=now
+        )
+        return mode, [alert]
 
     result, alerts = await deps.db.write(work)
-    if alerts:
-        await deps.publish(alerts)
+    await breakers.publish(deps, alerts)
     return result

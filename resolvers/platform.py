@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit
 from db import platform as platform_db
 from domain.access import Caller, require_role
+from domain.breakers import Alert
 from domain.limits import PlatformLimits, validate_platform_limits
 from domain.values import Role
+from resolvers import breakers
 from resolvers.deps import Deps
 
 
@@ -35,8 +37,10 @@ async def update_platform_limits(
     """Partial update of the caps and client ceilings, validated as a whole and audited."""
     require_role(caller, Role.ADMIN)
     now = deps.now()
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> tuple[PlatformLimits, datetime]:
+        raised.clear()
         current, updated_at = await platform_db.get_limits(conn, lock=True)
         ceilings = replace(current.client_ceilings, **ceiling_changes)
         updated = validate_platform_limits(replace(current, **changes, client_ceilings=ceilings))
@@ -57,6 +61,9 @@ async def update_platform_limits(
                 new_values={k: after[k] for k in changed},
             ),
         )
+        raised.extend(await breakers.evaluate(conn, deps, now, platform=True))
         return updated, now
 
-    return await deps.db.write(work)
+    result = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return result

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit, clients
 from db import platform as platform_db
 from domain.access import Caller, client_scope
+from domain.breakers import Alert
 from domain.errors import RiskUnavailable
 from domain.profile import RiskProfile, apply_limit_changes
+from resolvers import breakers
 from resolvers.deps import Deps
 
 
@@ -47,8 +49,10 @@ async def update_risk_profile(
     """Apply a partial update; a client stays within the platform's client ceilings."""
     target = client_scope(caller, client_id)
     now = deps.now()
+    raised: list[Alert] = []
 
     async def work(conn: AsyncConnection) -> RiskProfile:
+        raised.clear()
         limits, _ = await platform_db.get_limits(conn, lock=True)
         current = await ensure_profile(conn, target, now)
         ceilings = limits.client_ceilings if caller.is_client else None
@@ -70,6 +74,9 @@ async def update_risk_profile(
                 new_values={k: after[k] for k in changed},
             ),
         )
+        raised.extend(await breakers.evaluate(conn, deps, now, clients=[target]))
         return await ensure_profile(conn, target, now)
 
-    return await deps.db.write(work)
+    profile = await deps.db.write(work)
+    await breakers.publish(deps, raised)
+    return profile

@@ -6,11 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
+
+if TYPE_CHECKING:
+    from riskgate.bus import AlertBus
 
 
 def _print_tokens(settings: Settings) -> None:
@@ -67,6 +72,13 @@ def _serve(settings: Settings, host: str, port: int, demo: bool) -> None:
     )
 
 
+def _job_bus(settings: Settings) -> Callable[[], AlertBus]:
+    """Jobs publish their alerts (through Redis when configured) but never listen."""
+    from riskgate.bus import make_bus
+
+    return lambda: make_bus(settings.redis_url, settings.alerts_channel, listen=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="riskgate", description="Pre-trade risk control.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,11 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "worker":
         from jobs.worker import run_worker
 
-        run_worker(settings)
+        if not settings.redis_url:
+            print("the worker needs RISKGATE_REDIS_URL; `riskgate run-job NAME` runs one job")
+            return 2
+        run_worker(settings, _job_bus(settings))
     elif args.command == "run-job":
         from jobs.runner import run_job_once
 
-        return asyncio.run(run_job_once(settings, args.name))
+        return asyncio.run(run_job_once(settings, args.name, _job_bus(settings)))
     return 0
 
 

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./riskgate.db"
     redis_url: str | None = None
+    # Namespace of this deployment's Redis keys and channels (alerts, job queue).
+    redis_prefix: str = Field(default="riskgate", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"] = "HS256"
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
         if self.env == "production":
             raise ValueError("RISKGATE_JWT_SECRET is required in production")
         return DEVELOPMENT_SECRET
+
+    @property
+    def alerts_channel(self) -> str:
+        return f"{self.redis_prefix}:alerts"
+
+    @property
+    def job_queue(self) -> str:
+        return f"{self.redis_prefix}:jobs"
 
     @property
     def is_development(self) -> bool:

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from schema.errors import CodedErrors
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.scalars import SCALAR_MAP
 
 # Built once: the validation cache keys on the rule classes, so fresh ones per request
@@ -52,6 +53,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     return RiskgateSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
-from resolvers import checks, exposure, instruments, platform, profiles
+from resolvers import alerts, checks, exposure, instruments, platform, profiles
 from schema.context import Info
 from schema.permissions import Admin, Authenticated
 from schema.types import (
+    BreakerAlertView,
     ExposureView,
     GlobalExposureView,
     InstrumentView,
@@ -93,3 +94,11 @@ class Query:
     async def platform_limits(self, info: Info) -> PlatformLimitsView:
         ctx = info.context
         return PlatformLimitsView.of(*await platform.get_platform_limits(ctx.deps, ctx.user))
+
+    @strawberry.field(permission_classes=[Authenticated])
+    async def breaker_alerts(
+        self, info: Info, client_id: str | None = None, limit: int = 100
+    ) -> list[BreakerAlertView]:
+        ctx = info.context
+        found = await alerts.list_alerts(ctx.deps, ctx.user, client_id, limit=limit)
+        return [BreakerAlertView.of(a) for a in found]

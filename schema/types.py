@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain.breakers import Alert
 from domain.checks import Headroom, Violation
 from domain.decisions import Decision
 from domain.exposure import ClientExposure, ExposureReport, InstrumentExposure
@@ -17,7 +18,7 @@ from domain.numbers import round2
 from domain.profile import ClientCeilings, RiskProfile
 from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
-from schema.enums import Direction, LimitCheck, TradeStatus, TradingMode
+from schema.enums import AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
 
 
 def _r(value: Decimal | None) -> Decimal | None:
@@ -360,4 +361,31 @@ class PositionSizeView:
             risk_at_stop=round2(p.risk_at_stop),
             equity=round2(p.equity),
             clamped_by=p.clamped_by,
+        )
+
+
+@strawberry.type(name="BreakerAlert")
+class BreakerAlertView:
+    id: strawberry.ID
+    client_id: str | None
+    kind: str
+    level: AlertLevel
+    previous_level: AlertLevel
+    value: Decimal
+    limit: Decimal
+    message: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, alert: Alert) -> BreakerAlertView:
+        return cls(
+            id=strawberry.ID(str(alert.id)),
+            client_id=alert.client_id,
+            kind=alert.kind,
+            level=alert.level,
+            previous_level=alert.previous_level,
+            value=round2(alert.value),
+            limit=round2(alert.limit),
+            message=alert.message,
+            created_at=alert.created_at,
         )

@@ -1,0 +1,44 @@
+"""Subscription root: live breaker alerts over graphql-transport-ws."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.breakers import Alert
+from domain.errors import RiskgateError
+from resolvers import alerts
+from schema.context import Info
+from schema.errors import map_error
+from schema.permissions import Authenticated
+from schema.types import BreakerAlertView
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(permission_classes=[Authenticated])
+    async def breaker_alerts(
+        self, info: Info, client_id: str | None = None
+    ) -> AsyncGenerator[BreakerAlertView, None]:
+        """Alerts as they are raised: a client its own; service and admin one client's, or
+        every alert when no clientId is given."""
+        ctx = info.context
+        # Authorized before the first event, so a refusal is an error, not an empty stream;
+        # coded here because subscription errors do not pass through the operation hooks.
+        try:
+            stream = alerts.watch_alerts(ctx.deps, ctx.user, client_id)
+        except RiskgateError as error:
+            raise map_error(GraphQLError(error.message, original_error=error)) from error
+        return _views(stream)
+
+
+async def _views(stream: AsyncIterator[Alert]) -> AsyncGenerator[BreakerAlertView, None]:
+    try:
+        async for alert in stream:
+            yield BreakerAlertView.of(alert)
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
