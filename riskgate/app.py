@@ -77,7 +77,8 @@ class RiskgateGraphQL(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The token comes in connection_init's payload; a bad one closes the socket (4403),
         and the socket closes when the token expires (4401)."""
-        header = (context.connection_params or {}).get("authorization")
+        params = context.connection_params or {}
+        header = params.get("authorization", params.get("Authorization"))
         try:
             caller, expires_at = self.verifier.from_header(
                 header if isinstance(header, str) else None

@@ -139,6 +139,9 @@ class AlertBus(Protocol):
 
     def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]: ...
 
+    @property
+    def subscribers(self) -> int: ...
+
 
 class InProcessBus:
     """One process: publish hands alerts straight to its subscribers."""
@@ -159,6 +162,11 @@ class InProcessBus:
 
     def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]:
         return self._fanout.subscribe()
+
+    @property
+    def subscribers(self) -> int:
+        """Open subscriptions in this process."""
+        return self._fanout.count
 
 
 class RedisBus:
@@ -222,6 +230,11 @@ class RedisBus:
 
     def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]:
         return self._fanout.subscribe()
+
+    @property
+    def subscribers(self) -> int:
+        """Open subscriptions in this process."""
+        return self._fanout.count
 
     async def _send_loop(self) -> None:
         delay = 0.1

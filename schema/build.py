@@ -21,8 +21,8 @@ from strawberry.types import ExecutionContext
 from schema.errors import CodedErrors
 from schema.mutation import Mutation
 from schema.query import Query
-from schema.subscription import Subscription
 from schema.scalars import SCALAR_MAP
+from schema.subscription import Subscription
 
 # Built once: the validation cache keys on the rule classes, so fresh ones per request
 # would make every request miss it.

@@ -46,7 +46,8 @@ SEED = [
     INSERT INTO accounts (client_id, balance, peak_equity, net_cash_flows, realized_pnl,
         open_positions, last_activity_at, updated_at)
     SELECT 'client-' || g, 10000 + g % 500, 10600, 10000, g % 500, 2,
-        CAST(:now AS timestamptz) - interval '2 hours', CAST(:now AS timestamptz) - interval '2 hours'
+        CAST(:now AS timestamptz) - interval '2 hours',
+        CAST(:now AS timestamptz) - interval '2 hours'
     FROM generate_series(1, :n) AS g
     """,
     """
