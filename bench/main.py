@@ -162,6 +162,7 @@ class Run:
     raw: dict[str, Any] = field(default_factory=dict)
     servers: list[Server] = field(default_factory=list)
     seqs: SequenceSource = field(default_factory=SequenceSource)
+    log_notes: list[str] = field(default_factory=list)
 
     @property
     def sizes(self) -> Sizes:
@@ -177,7 +178,15 @@ class Run:
 
     def stop_servers(self) -> None:
         while self.servers:
-            self.servers.pop().stop()
+            server = self.servers.pop()
+            server.stop()
+            problems = server.log_problems()
+            if problems:
+                self.raw.setdefault("server_log_problems", {})[server.log_path.name] = problems
+                first = problems[0].split(" ", 2)[-1]
+                self.log_notes.append(
+                    f"{server.log_path}: {len(problems)} warning/error line(s), first: {first}"
+                )
 
     @property
     def core_busy(self) -> Callable[[], float] | None:
@@ -217,6 +226,10 @@ class Run:
         )
 
 
+def _notes(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
 def _load_note(result: ThroughputResult) -> str:
     note = (
         f"p50 under load {result.p50_ms:.1f} ms; client CPU {result.client_cpu_percent:.0f}%, "
@@ -245,11 +258,12 @@ class Figures:
 
     async def floor(self, endpoint: workloads.Endpoint) -> None:
         log(f"{self.backend}: floor {{ __typename }}")
-        self.floor_lat = await self.run.latency(self.server, workloads.floor(endpoint))
-        self.floor_tput = await self.run.throughput(self.server, workloads.floor(endpoint))
+        workload = workloads.floor(endpoint)
+        self.floor_lat = await self.run.latency(self.server, workload)
+        self.floor_tput = await self.run.throughput(self.server, workload)
         lat, tput = self.floor_lat, self.floor_tput
         self.raw["floor"] = {"latency": asdict(lat), "throughput": asdict(tput)}
-        self.add(Row(self.backend, "floor p50", lat.p50_ms, "ms", 1.0))
+        self.add(Row(self.backend, "floor p50", lat.p50_ms, "ms", 1.0, note=workload.error_note()))
         self.add(Row(self.backend, "floor p99", lat.p99_ms, "ms", 1.0))
         self.add(
             Row(
@@ -263,7 +277,12 @@ class Figures:
         )
 
     def _lat_rows(
-        self, name: str, result: LatencyResult, target: float | None, note: str = ""
+        self,
+        name: str,
+        result: LatencyResult,
+        target: float | None,
+        workload: Workload,
+        note: str = "",
     ) -> None:
         assert self.floor_lat is not None
         ratio = result.p50_ms / self.floor_lat.p50_ms
@@ -276,7 +295,7 @@ class Figures:
                 ratio,
                 target=f"≤ {target:g} × floor p50" if target else "",
                 met=at_most(ratio, target) if target else None,
-                note=note,
+                note=_notes(note, workload.error_note()),
             )
         )
         self.add(
@@ -290,7 +309,12 @@ class Figures:
         )
 
     def _tput_row(
-        self, name: str, result: ThroughputResult, target: float | None, note: str = ""
+        self,
+        name: str,
+        result: ThroughputResult,
+        target: float | None,
+        workload: Workload,
+        note: str = "",
     ) -> None:
         assert self.floor_tput is not None
         ratio = result.rps / self.floor_tput.rps
@@ -304,7 +328,7 @@ class Figures:
                 ratio,
                 target=f"≥ {target:g} × floor rps" if target else "",
                 met=at_least(ratio, target) if target else None,
-                note=f"{note}; {load}" if note else load,
+                note=_notes(note, load, workload.error_note()),
             )
         )
 
@@ -313,13 +337,14 @@ class Figures:
         workload = workloads.check_signal(endpoint, "chk", clients, release=True)
         lat = await self.run.latency(self.server, workload)
         passed = f"{workload.marked}/{workload.answers} passed"
-        self._lat_rows("checkSignal", lat, 2.0, note=f"reserving; {passed}")
+        self._lat_rows("checkSignal", lat, 2.0, workload, note=f"reserving; {passed}")
         workload = workloads.check_signal(endpoint, "chkt", clients, release=True)
         tput = await self.run.throughput(self.server, workload)
         self._tput_row(
             "checkSignal",
             tput,
             0.5,
+            workload,
             note=f"each check followed by an untimed releaseSignal; "
             f"{workload.marked}/{workload.answers} passed",
         )
@@ -353,18 +378,20 @@ class Figures:
 
     async def exposure(self, endpoint: workloads.Endpoint, clients: list[str]) -> None:
         log(f"{self.backend}: exposure")
-        lat = await self.run.latency(self.server, workloads.exposure(endpoint, clients))
-        tput = await self.run.throughput(self.server, workloads.exposure(endpoint, clients))
-        self._lat_rows("exposure", lat, 1.5)
-        self._tput_row("exposure", tput, None)
+        workload = workloads.exposure(endpoint, clients)
+        lat = await self.run.latency(self.server, workload)
+        tput = await self.run.throughput(self.server, workload)
+        self._lat_rows("exposure", lat, 1.5, workload)
+        self._tput_row("exposure", tput, None, workload)
         self.raw["exposure"] = {"latency": asdict(lat), "throughput": asdict(tput)}
 
     async def global_exposure(self, endpoint: workloads.Endpoint) -> None:
         log(f"{self.backend}: globalExposure")
-        lat = await self.run.latency(self.server, workloads.global_exposure(endpoint))
-        tput = await self.run.throughput(self.server, workloads.global_exposure(endpoint))
-        self._lat_rows("globalExposure", lat, None)
-        self._tput_row("globalExposure", tput, None)
+        workload = workloads.global_exposure(endpoint)
+        lat = await self.run.latency(self.server, workload)
+        tput = await self.run.throughput(self.server, workload)
+        self._lat_rows("globalExposure", lat, None, workload)
+        self._tput_row("globalExposure", tput, None, workload)
         self.raw["globalExposure"] = {"latency": asdict(lat), "throughput": asdict(tput)}
 
     async def trades(self, endpoint: workloads.Endpoint, clients: list[str]) -> None:
@@ -373,9 +400,13 @@ class Figures:
         opened = await self.run.latency(self.server, events.opened, writes=True)
         closed = await self.run.latency(self.server, events.closed, writes=True)
         mixed = await self.run.throughput(self.server, events.mixed)
-        self._lat_rows("recordTradeOpened", opened, None, note="close follows, untimed")
-        self._lat_rows("recordTradeClosed", closed, None, note="open precedes, untimed")
-        self._tput_row("trade events (open+close)", mixed, None)
+        self._lat_rows(
+            "recordTradeOpened", opened, None, events.opened, note="close follows, untimed"
+        )
+        self._lat_rows(
+            "recordTradeClosed", closed, None, events.closed, note="open precedes, untimed"
+        )
+        self._tput_row("trade events (open+close)", mixed, None, events.mixed)
         self.raw["trades"] = {
             "opened": asdict(opened),
             "closed": asdict(closed),
@@ -529,6 +560,7 @@ async def history_phase(run: Run, backend: str) -> None:
         f"{on_history.marked}/{on_history.answers} passed; floor p50 "
         f"{floor_history.p50_ms:.2f} / {floor_empty.p50_ms:.2f} ms"
     )
+    note = _notes(note, on_history.error_note(), on_empty.error_note())
     run.rows.append(
         Row(
             backend,
@@ -679,7 +711,9 @@ async def _guarded(run: Run, backend: str, phase: str, work: Awaitable[Any]) -> 
             tail = server.log_tail(15)
             if tail and not server.alive():
                 print(tail)
-        run.rows.append(Row(backend, f"{phase} phase", None, "", note=f"failed: {error}"[:120]))
+        run.rows.append(
+            Row(backend, f"{phase} phase", None, "", note="failed", details={"error": str(error)})
+        )
         run.raw.setdefault("failures", []).append(f"{backend} {phase}: {error!r}")
         return None
     finally:
@@ -744,6 +778,8 @@ async def amain(options: Options) -> int:
     print()
     print(render(run.rows))
     print(f"\n{elapsed:.0f} s; JSON: {json_path}", flush=True)
+    for note in run.log_notes:
+        print(f"server log: {note}")
     busy = [r for r in run.rows if "other processes took" in r.note]
     if busy:
         print(

@@ -59,7 +59,7 @@ def render(rows: list[Row]) -> str:
             "" if r.ratio is None else f"{r.ratio:.2f}×",
             r.target,
             r.status(),
-            r.note if r.value is not None else "",
+            r.note if r.value is not None else str(r.details.get("error", ""))[:100],
         )
         for r in rows
     ]

@@ -184,6 +184,14 @@ class Server:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def log_problems(self) -> list[str]:
+        """Warning and error lines the server logged (tracebacks folded into their line)."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if " WARNING " in line or " ERROR " in line]
+
     def rss_mb(self) -> float:
         with open(f"/proc/{self.pid}/status") as handle:
             for line in handle:
