@@ -421,6 +421,16 @@ async def add_open_positions(conn: AsyncConnection, client_id: str) -> None:
         )
 
 
+async def checkpoint(url: str) -> None:
+    """Fold the write-ahead log into the database file and empty it."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await engine.dispose()
+
+
 # -- the server and the measurement ------------------------------------------------------
 
 
@@ -555,6 +565,11 @@ async def main() -> int:
     parser.add_argument("--small-closed", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="SQLite: checkpoint and truncate the WAL after seeding (as a quiet period would)",
+    )
     args = parser.parse_args()
 
     url, drop = await create_database(args.backend, args.postgres_admin_url)
@@ -583,6 +598,8 @@ async def main() -> int:
                 others_trades=args.others_trades,
                 today=today,
             )
+            if args.checkpoint and args.backend == "sqlite":
+                await checkpoint(url)
             print(
                 f"backend {args.backend}: seeded {total:,} trades in {seconds:.1f} s "
                 f"({args.closed:,} closed for the large client, {args.others:,} other clients "
