@@ -10,6 +10,8 @@ on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -66,16 +68,31 @@ def opt_ts(value: Any) -> datetime | None:
 class Lean:
     """Statements on the driver connection of an open SQLAlchemy connection."""
 
-    __slots__ = ("_driver", "is_pg")
+    __slots__ = ("_conn", "_driver", "is_pg")
 
-    def __init__(self, driver: Any, *, is_pg: bool) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Any, *, is_pg: bool) -> None:
+        self._conn = conn
         self._driver = driver
         self.is_pg = is_pg
 
     @classmethod
     async def of(cls, conn: AsyncConnection) -> Lean:
         raw = await conn.get_raw_connection()
-        return cls(raw.driver_connection, is_pg=conn.dialect.name == "postgresql")
+        return cls(conn, raw.driver_connection, is_pg=conn.dialect.name == "postgresql")
+
+    async def _failed(self, error: BaseException) -> BaseException:
+        """Map a driver error; a connection that failed is dropped, never pooled again."""
+        mapped = _mapped(error)
+        if isinstance(mapped, RiskUnavailable):
+            with contextlib.suppress(Exception):
+                await self._conn.invalidate()
+        return mapped
+
+    def _abandon(self) -> None:
+        # Cancelled mid-statement, an asyncpg connection is left busy; a pooled busy
+        # connection fails every later request. Close it at once (this cannot await).
+        if self.is_pg:
+            self._driver.terminate()
 
     def _args(self, args: Sequence[Any]) -> tuple[Any, ...]:
         if self.is_pg:
@@ -101,8 +118,11 @@ class Lean:
                 return list(await cursor.fetchall())
             finally:
                 await cursor.close()
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise _mapped(error) from error
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except _DRIVER_ERRORS as error:
+            raise await self._failed(error) from error
 
     async def row(self, sql: Sql, *args: Any) -> Sequence[Any] | None:
         found = await self.rows(sql, *args)
@@ -114,8 +134,20 @@ class Lean:
                 await self._driver.execute(sql.pg, *args)
             else:
                 await (await self._driver.execute(sql.sqlite, self._args(args))).close()
-        except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise _mapped(error) from error
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except _DRIVER_ERRORS as error:
+            raise await self._failed(error) from error
+
+
+_DRIVER_ERRORS = (
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+)
 
 
 def _mapped(error: BaseException) -> BaseException:

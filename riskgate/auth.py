@@ -9,6 +9,7 @@ import jwt
 
 from domain.access import Caller
 from domain.errors import Unauthenticated
+from domain.profile import CLIENT_ID_PATTERN
 from domain.values import Role
 from riskgate.settings import Settings
 
@@ -58,6 +59,8 @@ class TokenVerifier:
             parsed_role = Role(role)
         except ValueError:
             raise Unauthenticated("the token has no valid role") from None
+        if parsed_role is Role.CLIENT and not CLIENT_ID_PATTERN.match(sub):
+            raise Unauthenticated("the token's subject is not a valid client id")
         return Caller(sub, parsed_role), int(claims["exp"])
 
     def from_header(self, header: str | None) -> tuple[Caller, int]:

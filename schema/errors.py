@@ -73,8 +73,8 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
         if field:
             extensions["field"] = field
         return GraphQLError(message, error.nodes, path=error.path, extensions=extensions)
-    if original is None:
-        # Parse and validation errors: the document or its variables are wrong.
+    if original is None or isinstance(original, GraphQLError) or error.path is None:
+        # Parse, validation and variable-coercion errors: the request itself is wrong.
         extensions = {"code": "BAD_USER_INPUT"}
         field = _field_from_message(error.message)
         if field:

@@ -45,7 +45,10 @@ def _parse_datetime(raw: object) -> datetime:
         raise BadInput(f"not an ISO 8601 date-time: {raw[:40]!r}", field="value") from None
     if value.tzinfo is None:
         raise BadInput("a date-time must carry a time zone (e.g. Z or +00:00)", field="value")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise BadInput("the date-time is out of range", field="value") from None
 
 
 def _parse_datetime_literal(node: ValueNode, _variables: Any = None) -> datetime:

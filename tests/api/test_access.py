@@ -316,12 +316,6 @@ async def test_valid_token_with_leeway_and_lowercase_scheme_is_accepted(api: Gra
     assert reply.json() == {"data": {"riskProfile": {"clientId": "alice"}}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a client token's sub is used as the clientId unchecked: a sub that is not a "
-    "valid clientId (e.g. 'a b/c', or 100 characters) creates a profile on SQLite and is an "
-    "INTERNAL error on PostgreSQL (varchar(64) overflow), instead of being refused",
-)
 @pytest.mark.parametrize("sub", ["a b/c", "x" * 100])
 async def test_client_token_with_an_invalid_client_id_is_refused(
     api: GraphQLClient, sub: str
@@ -433,23 +427,11 @@ async def test_values_the_scalars_reject_are_bad_user_input(api: GraphQLClient) 
     await assert_bad_user_input(api, "{ nope }", {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: variables that graphql-core itself rejects (a String or Int of the wrong "
-    "type, an unknown enum value, an unknown or missing input field, null for a non-null "
-    "field) come back as INTERNAL 'internal error' instead of BAD_USER_INPUT",
-)
 async def test_variables_of_the_wrong_shape_are_bad_user_input(api: GraphQLClient) -> None:
     for document, variables in HELD_BACK_VARIABLES:
         await assert_bad_user_input(api, document, variables)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a DateTime whose conversion to UTC overflows (9999-12-31T23:59:59-05:00, "
-    "0001-01-01T00:00:00+01:00) is INTERNAL 'internal error' (OverflowError in "
-    "_parse_datetime) instead of BAD_USER_INPUT",
-)
 @pytest.mark.parametrize("at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
 async def test_a_date_time_out_of_range_is_bad_user_input(api: GraphQLClient, at: str) -> None:
     await assert_bad_user_input(api, OPEN, {"trade": open_input("t1", ME, openedAt=at)})
