@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -65,6 +66,9 @@ def opt_ts(value: Any) -> datetime | None:
     return None if value is None else ts(value)
 
 
+_BY_CONNECTION: weakref.WeakKeyDictionary[AsyncConnection, Lean] = weakref.WeakKeyDictionary()
+
+
 class Lean:
     """Statements on the driver connection of an open SQLAlchemy connection."""
 
@@ -77,8 +81,13 @@ class Lean:
 
     @classmethod
     async def of(cls, conn: AsyncConnection) -> Lean:
-        raw = await conn.get_raw_connection()
-        return cls(conn, raw.driver_connection, is_pg=conn.dialect.name == "postgresql")
+        """The driver behind `conn` (looked up once per connection use: it costs a hop)."""
+        found = _BY_CONNECTION.get(conn)
+        if found is None:
+            raw = await conn.get_raw_connection()
+            found = cls(conn, raw.driver_connection, is_pg=conn.dialect.name == "postgresql")
+            _BY_CONNECTION[conn] = found
+        return found
 
     async def _failed(self, error: BaseException) -> BaseException:
         """Map a driver error; a connection that failed is dropped, never pooled again."""

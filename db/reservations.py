@@ -39,7 +39,7 @@ _SAVE_TOTAL = Sql(
 )
 
 
-def _reservation(row: Sequence[Any]) -> Reservation:
+def reservation_from_lean(row: Sequence[Any]) -> Reservation:
     signal_id, client_id, symbol, direction, volume, notional, expires_at = row
     return Reservation(
         signal_id,
@@ -65,33 +65,50 @@ async def active_for_client(
     conn: AsyncConnection, client_id: str, now: datetime
 ) -> list[Reservation]:
     """Unexpired reservations of one client (bounded by its position limit)."""
-    return [_reservation(r) for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)]
+    return [
+        reservation_from_lean(r)
+        for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)
+    ]
 
 
-async def platform_active(
-    conn: AsyncConnection, now: datetime, *, swept: bool = False
-) -> PlatformReservations:
-    """Totals per instrument less what has expired and not yet been swept.
-
-    `swept`: the caller swept expired rows earlier in this transaction, so none remain.
-    """
-    lean = await Lean.of(conn)
+def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> PlatformReservations:
+    """Platform totals less the reservations that expired but are still stored."""
     live = PlatformReservations()
-    for symbol, count, volume, notional in await lean.rows(_TOTALS):
+    for symbol, (count, volume, notional) in totals.items():
         live.count += count
-        live.notional += dec(notional)
-        live.volume_by_symbol[symbol] = dec(volume)
-    if not swept:
-        for row in await lean.rows(_EXPIRED, now):
-            gone = _reservation(row)
-            live.count -= 1
-            live.notional -= gone.notional
-            live.volume_by_symbol[gone.symbol] -= gone.volume
+        live.notional += notional
+        live.volume_by_symbol[symbol] = volume
+    for gone in expired:
+        live.count -= 1
+        live.notional -= gone.notional
+        live.volume_by_symbol[gone.symbol] = (
+            live.volume_by_symbol.get(gone.symbol, ZERO) - gone.volume
+        )
     return live
 
 
-async def _adjust_totals(lean: Lean, changes: Iterable[tuple[Reservation, int]]) -> None:
-    """Apply (+1 / -1) reservation changes to the per-instrument totals."""
+async def platform_active(conn: AsyncConnection, now: datetime) -> PlatformReservations:
+    """Live reservations across the platform: a row per instrument plus the unswept expired."""
+    lean = await Lean.of(conn)
+    totals = {
+        symbol: (int(count), dec(volume), dec(notional))
+        for symbol, count, volume, notional in await lean.rows(_TOTALS)
+    }
+    expired = [reservation_from_lean(r) for r in await lean.rows(_EXPIRED, now)]
+    return live_reservations(totals, expired)
+
+
+Totals = dict[str, tuple[int, Decimal, Decimal]]
+
+
+async def _adjust_totals(
+    lean: Lean, changes: Iterable[tuple[Reservation, int]], known: Totals | None = None
+) -> None:
+    """Apply (+1 / -1) reservation changes to the per-instrument totals.
+
+    `known` holds the totals already read in this transaction (saves a read per symbol);
+    it is updated in place.
+    """
     delta: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
     for held, sign in changes:
         d = delta[held.symbol]
@@ -99,20 +116,27 @@ async def _adjust_totals(lean: Lean, changes: Iterable[tuple[Reservation, int]])
         d[1] += sign * held.volume
         d[2] += sign * held.notional
     for symbol, (count, volume, notional) in delta.items():
-        row = await lean.row(_TOTAL_OF, symbol)
-        c0, v0, n0 = (row[0], dec(row[1]), dec(row[2])) if row else (0, ZERO, ZERO)
+        if known is not None:
+            c0, v0, n0 = known.get(symbol, (0, ZERO, ZERO))
+        else:
+            row = await lean.row(_TOTAL_OF, symbol)
+            c0, v0, n0 = (row[0], dec(row[1]), dec(row[2])) if row else (0, ZERO, ZERO)
         total = max(c0 + count, 0)
         new_volume = max(v0 + volume, ZERO) if total else ZERO
         new_notional = max(n0 + notional, ZERO) if total else ZERO
         await lean.run(_SAVE_TOTAL, symbol, total, new_volume, new_notional)
+        if known is not None:
+            known[symbol] = (total, new_volume, new_notional)
 
 
 async def get(conn: AsyncConnection, signal_id: str) -> Reservation | None:
     row = await (await Lean.of(conn)).row(_GET, signal_id)
-    return _reservation(row) if row else None
+    return reservation_from_lean(row) if row else None
 
 
-async def insert_reservation(conn: AsyncConnection, held: Reservation) -> None:
+async def insert_reservation(
+    conn: AsyncConnection, held: Reservation, *, totals: Totals | None = None
+) -> None:
     lean = await Lean.of(conn)
     await lean.run(
         _INSERT,
@@ -124,7 +148,7 @@ async def insert_reservation(conn: AsyncConnection, held: Reservation) -> None:
         held.notional,
         held.expires_at,
     )
-    await _adjust_totals(lean, [(held, 1)])
+    await _adjust_totals(lean, [(held, 1)], totals)
 
 
 async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
@@ -133,21 +157,31 @@ async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
     row = await lean.row(_GET, signal_id)
     if row is None:
         return False
-    held = _reservation(row)
+    held = reservation_from_lean(row)
     await lean.run(_DELETE, signal_id)
     await _adjust_totals(lean, [(held, -1)])
     return held.expires_at > now
 
 
-async def sweep_expired(conn: AsyncConnection, now: datetime) -> int:
-    """Delete expired reservations and take them out of the totals (writers and the job)."""
+async def sweep_expired(
+    conn: AsyncConnection,
+    now: datetime,
+    *,
+    expired: list[Reservation] | None = None,
+    totals: Totals | None = None,
+) -> int:
+    """Delete expired reservations and take them out of the totals (writers and the job).
+
+    A caller that already read the expired rows and the totals passes them in.
+    """
     lean = await Lean.of(conn)
-    gone = [_reservation(r) for r in await lean.rows(_EXPIRED, now)]
-    if not gone:
+    if expired is None:
+        expired = [reservation_from_lean(r) for r in await lean.rows(_EXPIRED, now)]
+    if not expired:
         return 0
     await lean.run(_DELETE_EXPIRED, now)
-    await _adjust_totals(lean, [(r, -1) for r in gone])
-    return len(gone)
+    await _adjust_totals(lean, [(r, -1) for r in expired], totals)
+    return len(expired)
 
 
 # The purge job's name for the same operation.

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import catalog, clients, decisions, reservations
 from db import platform as platform_db
+from db.checkstate import CheckState, load_check_state
 from domain.access import STAFF, Caller, client_scope, require_role
 from domain.checks import ClientState, PlatformState, Signal, evaluate
 from domain.decisions import Decision, SignalRequest
@@ -30,7 +31,13 @@ from domain.profile import DEFAULT_LIMITS, RiskProfile
 from domain.sizing import PositionSizing, size_position
 from domain.values import Direction
 from resolvers.deps import Deps
-from resolvers.exposure import ClientSnapshot, PlatformSnapshot, load_client, load_platform
+from resolvers.exposure import (
+    ClientSnapshot,
+    PlatformSnapshot,
+    client_snapshot,
+    load_client,
+    platform_snapshot,
+)
 from resolvers.profiles import ensure_profile
 
 log = logging.getLogger("riskgate.checks")
@@ -89,20 +96,32 @@ def _platform_state(platform: PlatformSnapshot, symbol: str) -> PlatformState:
     )
 
 
-async def _decide(
-    conn: AsyncConnection,
-    deps: Deps,
+def _decide(
+    state: CheckState,
     request: SignalRequest,
     profile: RiskProfile,
     limits: PlatformLimits,
     now: datetime,
-    *,
-    swept: bool = False,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
-    instrument = await _instrument(conn, request.symbol)
-    client = await load_client(conn, deps, request.client_id, now)
-    platform = await load_platform(conn, deps, now, limits=limits, swept=swept)
+    instrument = state.instrument
+    if instrument is None:
+        raise BadInput(f"unknown instrument {request.symbol}", field="instrument")
+    client = client_snapshot(
+        request.client_id,
+        state.client_books,
+        state.client_catalog,
+        state.account,
+        state.client_reservations,
+        state.client_realized,
+    )
+    platform = platform_snapshot(
+        limits,
+        state.platform_books,
+        state.platform_catalog,
+        reservations.live_reservations(state.totals, state.expired),
+        state.platform_realized,
+    )
     volume = request.volume
     if volume is None:
         volume = _sizing(request, instrument, profile, limits, client.exposure.equity).volume
@@ -135,6 +154,19 @@ async def _decide(
     return decision, instrument, client
 
 
+async def _state(
+    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
+) -> CheckState:
+    return await load_check_state(
+        conn,
+        signal_id=request.signal_id,
+        client_id=request.client_id,
+        symbol=request.symbol,
+        day=deps.calendar.day_of(now),
+        now=now,
+    )
+
+
 async def check_signal(
     deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool
 ) -> Decision:
@@ -162,29 +194,29 @@ async def check_signal(
 async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
     async with deps.db.read() as conn:
         limits, _ = await platform_db.get_limits(conn)
-        profile = await clients.get_profile(conn, request.client_id) or RiskProfile(
-            request.client_id, DEFAULT_LIMITS, updated_at=now
-        )
-        decision, _, _ = await _decide(conn, deps, request, profile, limits, now)
-        return decision
+        state = await _state(conn, deps, request, now)
+    profile = state.profile or RiskProfile(request.client_id, DEFAULT_LIMITS, updated_at=now)
+    decision, _, _ = _decide(state, request, profile, limits, now)
+    return decision
 
 
 async def _reserving(
     conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
 ) -> Decision:
     limits, _ = await platform_db.get_limits(conn, lock=True)
-    await reservations.sweep_expired(conn, now)
+    state = await _state(conn, deps, request, now)
     fingerprint = request.fingerprint()
-    prior = await decisions.get_decision(conn, request.signal_id)
-    if prior is not None:
+    if state.prior_decision is not None:
+        prior = await decisions.get_decision(conn, request.signal_id)
+        assert prior is not None
         decision, stored_fingerprint = prior
         if stored_fingerprint != fingerprint:
             raise Conflict(f"signal {request.signal_id} was already checked with other values")
         return decision
-    profile = await ensure_profile(conn, request.client_id, now)
-    decision, instrument, client = await _decide(
-        conn, deps, request, profile, limits, now, swept=True
-    )
+    await reservations.sweep_expired(conn, now, expired=state.expired, totals=state.totals)
+    state.expired = []
+    profile = state.profile or await ensure_profile(conn, request.client_id, now)
+    decision, instrument, client = _decide(state, request, profile, limits, now)
     result = decision.result
     if result.passes:
         expires_at = now + deps.reservation_ttl
@@ -197,7 +229,7 @@ async def _reserving(
             notional(result.volume, request.entry_price, instrument),
             expires_at,
         )
-        await reservations.insert_reservation(conn, held)
+        await reservations.insert_reservation(conn, held, totals=state.totals)
         after = with_reservation(client.exposure, held)
         decision = replace(
             decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at

@@ -50,7 +50,18 @@ async def load_client(
     account = await clients.get_account(conn, client_id) or AccountState()
     held = await reservations.active_for_client(conn, client_id, now)
     realized = await books.client_realized_on(conn, client_id, deps.calendar.day_of(now))
-    exposure = client_exposure(client_id, client_books, catalog, account, held, realized)
+    return client_snapshot(client_id, client_books, catalog, account, held, realized)
+
+
+def client_snapshot(
+    client_id: str,
+    client_books: list[PositionBook],
+    catalog: dict[str, Instrument],
+    account: AccountState,
+    held: list[Reservation],
+    realized_today: Decimal,
+) -> ClientSnapshot:
+    exposure = client_exposure(client_id, client_books, catalog, account, held, realized_today)
     return ClientSnapshot(exposure, tuple(client_books), tuple(held), catalog)
 
 
@@ -68,19 +79,28 @@ async def load_platform(
     now: datetime,
     *,
     limits: PlatformLimits | None = None,
-    swept: bool = False,
 ) -> PlatformSnapshot:
     """Platform sums from one row per instrument and direction plus active reservations."""
     if limits is None:
         limits, _ = await platform_db.get_limits(conn)
     platform_books, catalog = await books.platform_books(conn)
-    held = await reservations.platform_active(conn, now, swept=swept)
+    held = await reservations.platform_active(conn, now)
     realized = await books.platform_realized_on(conn, deps.calendar.day_of(now))
+    return platform_snapshot(limits, platform_books, catalog, held, realized)
+
+
+def platform_snapshot(
+    limits: PlatformLimits,
+    platform_books: list[PositionBook],
+    catalog: dict[str, Instrument],
+    held: reservations.PlatformReservations,
+    realized_today: Decimal,
+) -> PlatformSnapshot:
     exposure = platform_exposure(
         book_totals(platform_books, catalog),
         held.count,
         held.notional,
-        realized,
+        realized_today,
         limits.max_total_exposure,
         limits.max_open_positions,
     )

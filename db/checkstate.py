@@ -1,0 +1,136 @@
+"""Everything a risk check reads, in three driver-level statements.
+
+A check needs the client's profile, account, books, reservations and realized P&L, the
+platform's books, reservation totals and realized P&L, the instrument, and any earlier
+decision for the signal. Asked one by one that is a dozen round trips; here the scalar
+rows come from one LEFT JOIN, the books of client and platform from one UNION, and the
+reservations (the client's live ones, the platform totals, the expired ones) from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.catalog import INSTRUMENT_SQL, INSTRUMENT_WIDTH, instrument_from_lean
+from db.lean import Lean, Sql, dec, opt_dec, ts
+from db.reservations import reservation_from_lean
+from domain.equity import AccountState
+from domain.exposure import Reservation
+from domain.instruments import Instrument
+from domain.numbers import ZERO
+from domain.positions import PositionBook
+from domain.profile import RiskLimits, RiskProfile
+from domain.values import Direction, TradingMode
+
+_SCALARS = Sql(
+    f"SELECT d.id, d.fingerprint,"
+    f" p.id, p.trading_mode, p.updated_at, p.max_drawdown_percent, p.max_daily_loss,"
+    f" p.max_position_size, p.max_open_positions, p.max_correlation_exposure,"
+    f" p.risk_per_trade_percent,"
+    f" a.balance, a.peak_equity, a.net_cash_flows, a.realized_pnl,"
+    f" cr.realized, pr.realized, {INSTRUMENT_SQL}"
+    " FROM (SELECT 1 AS one) o"
+    " LEFT JOIN risk_decisions d ON d.signal_id = ?"
+    " LEFT JOIN risk_profiles p ON p.client_id = ?"
+    " LEFT JOIN accounts a ON a.client_id = ?"
+    " LEFT JOIN client_daily_pnl cr ON cr.client_id = ? AND cr.trading_day = ?"
+    " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
+    " LEFT JOIN instruments i ON i.symbol = ?"
+)
+_BOOK = "p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+_BOOKS = Sql(
+    f"SELECT 'C', {INSTRUMENT_SQL}, {_BOOK} FROM client_positions p"
+    " JOIN instruments i ON i.symbol = p.symbol WHERE p.client_id = ? AND p.open_count > 0"
+    f" UNION ALL SELECT 'P', {INSTRUMENT_SQL}, {_BOOK} FROM instrument_positions p"
+    " JOIN instruments i ON i.symbol = p.symbol WHERE p.open_count > 0"
+)
+_RES = "signal_id, client_id, symbol, direction, volume, notional, expires_at"
+_HELD = Sql(
+    f"SELECT 'C', {_RES}, 0 FROM reservations WHERE client_id = ? AND expires_at > ?"
+    f" UNION ALL SELECT 'X', {_RES}, 0 FROM reservations WHERE expires_at <= ?"
+    " UNION ALL SELECT 'T', NULL, NULL, symbol, NULL, volume, notional, NULL, count"
+    " FROM reservation_totals WHERE count > 0"
+)
+
+
+@dataclass
+class CheckState:
+    prior_decision: tuple[int, str] | None
+    profile: RiskProfile | None
+    account: AccountState
+    instrument: Instrument | None
+    client_realized: Decimal
+    platform_realized: Decimal
+    client_books: list[PositionBook] = field(default_factory=list)
+    client_catalog: dict[str, Instrument] = field(default_factory=dict)
+    platform_books: list[PositionBook] = field(default_factory=list)
+    platform_catalog: dict[str, Instrument] = field(default_factory=dict)
+    client_reservations: list[Reservation] = field(default_factory=list)
+    expired: list[Reservation] = field(default_factory=list)
+    # Per instrument: (count, volume, notional) over every reservation row, expired or not.
+    totals: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
+
+
+def _profile(client_id: str, row: Sequence[Any]) -> RiskProfile | None:
+    if row[2] is None:
+        return None
+    limits = RiskLimits(
+        max_drawdown_percent=dec(row[5]),
+        max_daily_loss=opt_dec(row[6]),
+        max_position_size=dec(row[7]),
+        max_open_positions=int(row[8]),
+        max_correlation_exposure=dec(row[9]),
+        risk_per_trade_percent=dec(row[10]),
+    )
+    return RiskProfile(client_id, limits, TradingMode(row[3]), int(row[2]), ts(row[4]))
+
+
+async def load_check_state(
+    conn: AsyncConnection,
+    *,
+    signal_id: str,
+    client_id: str,
+    symbol: str,
+    day: date,
+    now: datetime,
+) -> CheckState:
+    lean = await Lean.of(conn)
+    row = await lean.row(_SCALARS, signal_id, client_id, client_id, client_id, day, day, symbol)
+    assert row is not None
+    account = AccountState(*(dec(v) for v in row[11:15])) if row[11] is not None else None
+    state = CheckState(
+        prior_decision=(int(row[0]), row[1]) if row[0] is not None else None,
+        profile=_profile(client_id, row),
+        account=account or AccountState(),
+        instrument=instrument_from_lean(row[17:]) if row[17] is not None else None,
+        client_realized=dec(row[15]) if row[15] is not None else ZERO,
+        platform_realized=dec(row[16]) if row[16] is not None else ZERO,
+    )
+    for book_row in await lean.rows(_BOOKS, client_id):
+        instrument = instrument_from_lean(book_row[1:])
+        volume, entry_value = dec(book_row[-3]), dec(book_row[-2])
+        book = PositionBook(
+            instrument.symbol, Direction(book_row[-4]), volume, entry_value, int(book_row[-1])
+        )
+        if book_row[0] == "C":
+            state.client_books.append(book)
+            state.client_catalog[instrument.symbol] = instrument
+        else:
+            state.platform_books.append(book)
+            state.platform_catalog[instrument.symbol] = instrument
+    assert INSTRUMENT_WIDTH == 8
+    for held_row in await lean.rows(_HELD, client_id, now, now):
+        kind = held_row[0]
+        if kind == "T":
+            state.totals[held_row[3]] = (int(held_row[8]), dec(held_row[5]), dec(held_row[6]))
+        elif kind == "C":
+            state.client_reservations.append(reservation_from_lean(held_row[1:8]))
+        else:
+            state.expired.append(reservation_from_lean(held_row[1:8]))
+    return state
