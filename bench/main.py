@@ -4,9 +4,9 @@ Per backend:
   main     fresh database, migrated; a server; seeding through the API; the floor
            (`{ __typename }`), checkSignal, exposure, globalExposure and trade events:
            p50/p99 at one connection, throughput at 16.
-  history  fresh database with closed trades and open positions written set-based; a new
-           server; checkSignal p50 on the history clients against the main phase's p50;
-           server RSS after the load.
+  history  fresh database with closed trades and open positions written set-based, served
+           beside a fresh one seeded like the main phase; checkSignal p50 on both in
+           alternating rounds; server RSS after the load.
   snapshots (PostgreSQL) 100,000 active clients; `riskgate run-job snapshots` timed.
 """
 
@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+
 from bench import profiling, seed_api, seed_bulk, workloads
 from bench.databases import BenchDatabase, DatabaseFactory, postgres_reachable
 from bench.http import Connection
@@ -39,7 +41,15 @@ from bench.measure import (
     throughput,
 )
 from bench.report import Row, at_least, at_most, render, write_json
-from bench.server import CpuPlan, Server, cpu_busy_seconds, load_average, run_cli, server_env
+from bench.server import (
+    CpuPlan,
+    Server,
+    cpu_busy_seconds,
+    load_average,
+    riskgate_command,
+    run_cli,
+    server_env,
+)
 
 RESULTS = Path("bench-results")
 FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots")
@@ -210,7 +220,9 @@ class Run:
             repeats=s.repeats,
         )
 
-    async def throughput(self, server: Server, workload: Workload) -> ThroughputResult:
+    async def throughput(
+        self, server: Server, workload: Workload, *, probe_rss: bool = False
+    ) -> ThroughputResult:
         s = self.sizes
         return await throughput(
             server.host,
@@ -219,11 +231,19 @@ class Run:
             self.seqs,
             server.cpu_seconds,
             server_core_busy=self.core_busy,
+            probe=server.rss_mb if probe_rss else None,
             connections=s.connections,
             warmup_s=s.tput_warmup_s,
             duration_s=s.tput_window_s,
             repeats=s.tput_repeats,
         )
+
+
+def _memory_note(server: Server, served: int | None, clients: int) -> str:
+    note = f"{clients:,} clients; {server.rss_at_start_mb:.0f} MB at start"
+    if served:
+        note += f", {served:,} requests served since"
+    return note
 
 
 def _notes(*parts: str) -> str:
@@ -392,10 +412,28 @@ class Figures:
         log(f"{self.backend}: exposure")
         workload = workloads.exposure(endpoint, clients)
         lat = await self.run.latency(self.server, workload)
-        tput = await self.run.throughput(self.server, workload)
+        tput = await self.run.throughput(self.server, workload, probe_rss=True)
+        assert tput.probe_start is not None and tput.probe_end is not None
+        growth_kb = (tput.probe_end - tput.probe_start) * 1024
+        reads = tput.window_requests
         self._lat_rows("exposure", lat, 1.5, workload)
         self._tput_row("exposure", tput, None, workload)
-        self.raw["exposure"] = {"latency": asdict(lat), "throughput": asdict(tput)}
+        self.add(
+            Row(
+                self.backend,
+                "server RSS growth under exposure load",
+                growth_kb / reads if reads else None,
+                "KB/request",
+                note=f"{growth_kb / 1024:+.1f} MB over {reads:,} exposure reads at 16 connections"
+                " after their warm-up (a warm server should not grow: growth is a leak)",
+            )
+        )
+        self.raw["exposure"] = {
+            "latency": asdict(lat),
+            "throughput": asdict(tput),
+            "rss_growth_kb": growth_kb,
+            "reads": reads,
+        }
 
     async def global_exposure(self, endpoint: workloads.Endpoint) -> None:
         log(f"{self.backend}: globalExposure")
@@ -450,8 +488,15 @@ async def main_phase(run: Run, backend: str) -> None:
     if "trades" in only:
         await figures.trades(endpoint, clients)
     rss = server.rss_mb()
+    served = await server.requests_served()
     run.rows.append(
-        Row(backend, "server RSS after main load", rss, "MB", note=f"{run.sizes.clients} clients")
+        Row(
+            backend,
+            "server RSS after main load",
+            rss,
+            "MB",
+            note=_memory_note(server, served, run.sizes.clients),
+        )
     )
     run.raw.setdefault(backend, {})["main"] = {
         **figures.raw,
@@ -564,6 +609,7 @@ async def history_phase(run: Run, backend: str) -> None:
     )
     lat_history, lat_empty = await _interleaved(run, [(history, on_history), (empty, on_empty)])
     rss = history.rss_mb()
+    served = await history.requests_served()
     run.stop_servers()
     ratio = lat_history.p50_ms / lat_empty.p50_ms
     note = (
@@ -593,7 +639,7 @@ async def history_phase(run: Run, backend: str) -> None:
             "MB",
             target="≤ 250 MB",
             met=rss <= 250,
-            note="VmRSS after the history load and the checks",
+            note="after the history checks; " + _memory_note(history, served, plan.clients),
         )
     )
     run.raw.setdefault(backend, {})["history"] = {
@@ -610,7 +656,7 @@ def snapshot_job_available(env: dict[str, str]) -> bool:
     """Ask the CLI which jobs it knows, without running one."""
     try:
         done = subprocess.run(
-            [*_cli(), "run-job", "bench-probe-no-such-job"],
+            [*riskgate_command(), "run-job", "bench-probe-no-such-job"],
             env=env,
             capture_output=True,
             text=True,
@@ -620,12 +666,6 @@ def snapshot_job_available(env: dict[str, str]) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return "snapshots" in (done.stdout + done.stderr).split("jobs:", 1)[-1]
-
-
-def _cli() -> list[str]:
-    from bench.server import riskgate_command
-
-    return riskgate_command()
 
 
 async def snapshot_phase(run: Run) -> None:
@@ -647,7 +687,7 @@ async def snapshot_phase(run: Run) -> None:
     log("postgres: riskgate run-job snapshots")
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        *_cli(),
+        *riskgate_command(),
         "run-job",
         "snapshots",
         env=env,
@@ -687,8 +727,6 @@ async def snapshot_phase(run: Run) -> None:
 
 
 async def _count_snapshots(db: BenchDatabase) -> int:
-    import asyncpg  # type: ignore[import-untyped]
-
     assert db.pg_dsn is not None
     conn = await asyncpg.connect(db.pg_dsn)
     try:

@@ -84,6 +84,11 @@ class ThroughputResult:
     # Time other processes took on the server's CPU during the windows (None: not pinned).
     foreign_cpu_percent: float | None = None
     repeats: list[float] = field(default_factory=list)
+    # Requests completed inside the windows, and a probe (e.g. server RSS) read at the start
+    # of the first window and the end of the last, after the warm-up.
+    window_requests: int = 0
+    probe_start: float | None = None
+    probe_end: float | None = None
 
 
 async def _untimed(conn: Connection, workload: Workload, request: bytes | None, step: str) -> bool:
@@ -164,6 +169,7 @@ async def throughput(
     server_cpu: Callable[[], float],
     *,
     server_core_busy: Callable[[], float] | None = None,
+    probe: Callable[[], float] | None = None,
     connections: int,
     warmup_s: float,
     duration_s: float,
@@ -194,8 +200,11 @@ async def throughput(
     server_cpus: list[float] = []
     foreign: list[float] = []
     core_busy = server_core_busy or (lambda: 0.0)
+    in_windows = 0
+    probe_start = probe_end = None
     try:
         await _sleep_watching(tasks, warmup_s)
+        probe_start = probe() if probe else None
         for _ in range(repeats):
             window.clear()
             recording = True
@@ -205,12 +214,14 @@ async def throughput(
             c1, t1 = sum(done), time.perf_counter()
             u1, s1, b1 = _self_cpu(), server_cpu(), core_busy()
             recording = False
+            in_windows += c1 - c0
             wall = t1 - t0
             rates.append((c1 - c0) / wall)
             p50s.append(percentile(sorted(window), 0.50))
             client_cpu.append((u1 - u0) / wall * 100)
             server_cpus.append((s1 - s0) / wall * 100)
             foreign.append(max(0.0, (b1 - b0) - (s1 - s0)) / wall * 100)
+        probe_end = probe() if probe else None
     finally:
         stop = True
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -226,6 +237,9 @@ async def throughput(
         server_cpu_percent=statistics.median(server_cpus),
         foreign_cpu_percent=statistics.median(foreign) if server_core_busy else None,
         repeats=rates,
+        window_requests=in_windows,
+        probe_start=probe_start,
+        probe_end=probe_end,
     )
 
 

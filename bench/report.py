@@ -46,6 +46,8 @@ def _value(row: Row) -> str:
         return f"{row.value:.1f} s"
     if row.unit == "MB":
         return f"{row.value:.0f} MB"
+    if row.unit == "KB/request":
+        return f"{row.value:.2f} KB/req"
     return f"{row.value:g} {row.unit}"
 
 

@@ -128,6 +128,7 @@ class Server:
         self.log_path = log_path
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.rss_at_start_mb = 0.0
 
     @property
     def pid(self) -> int:
@@ -159,6 +160,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited at start:\n{self.log_tail()}")
             if await self._healthy():
+                self.rss_at_start_mb = self.rss_mb()
                 return
             await asyncio.sleep(0.1)
         raise RuntimeError(f"server not ready after {ready_within:.0f} s:\n{self.log_tail()}")
@@ -176,6 +178,22 @@ class Server:
             return False
         finally:
             await conn.close()
+
+    async def requests_served(self) -> int | None:
+        """HTTP requests the server counted (from /metrics), None if it does not say."""
+        request = f"GET /metrics HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        conn = await Connection.open(self.host, self.port)
+        try:
+            status, body = await conn.send(request)
+        finally:
+            await conn.close()
+        if status != 200:
+            return None
+        total = 0
+        for line in body.decode(errors="replace").splitlines():
+            if line.startswith("riskgate_http_requests_total"):
+                total += int(float(line.rsplit(" ", 1)[1]))
+        return total
 
     def log_tail(self, lines: int = 40) -> str:
         try:
