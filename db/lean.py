@@ -75,7 +75,9 @@ class Lean:
     __slots__ = ("_conn", "_driver", "is_pg")
 
     def __init__(self, conn: AsyncConnection, driver: Any, *, is_pg: bool) -> None:
-        self._conn = conn
+        # Weak: the per-connection cache is keyed weakly by `conn`; a strong reference
+        # here would keep every connection object alive.
+        self._conn = weakref.ref(conn)
         self._driver = driver
         self.is_pg = is_pg
 
@@ -92,9 +94,10 @@ class Lean:
     async def _failed(self, error: BaseException) -> BaseException:
         """Map a driver error; a connection that failed is dropped, never pooled again."""
         mapped = _mapped(error)
-        if isinstance(mapped, RiskUnavailable):
+        conn = self._conn()
+        if isinstance(mapped, RiskUnavailable) and conn is not None:
             with contextlib.suppress(Exception):
-                await self._conn.invalidate()
+                await conn.invalidate()
         return mapped
 
     def _abandon(self) -> None:
