@@ -65,3 +65,37 @@ async def entries(
         stmt = stmt.where(audit_log.c.action == action)
     stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
     return [AuditEntry(*row) for row in await conn.execute(stmt)]
+
+
+async def record_change(
+    conn: AsyncConnection,
+    *,
+    actor_sub: str,
+    actor_role: str,
+    action: str,
+    client_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    at: datetime,
+    reason: str | None = None,
+) -> None:
+    """Audit only what changed (everything, when there was nothing before)."""
+    if before is None:
+        old, new = None, after
+    else:
+        changed = [k for k in after if before.get(k) != after[k]]
+        old = {k: before.get(k) for k in changed}
+        new = {k: after[k] for k in changed}
+    await record(
+        conn,
+        AuditEntry(
+            occurred_at=at,
+            actor_sub=actor_sub,
+            actor_role=actor_role,
+            action=action,
+            client_id=client_id,
+            old_values=old,
+            new_values=new,
+            reason=reason,
+        ),
+    )

@@ -32,17 +32,15 @@ async def upsert_instrument(deps: Deps, caller: Caller, instrument: Instrument) 
         await catalog.save_instrument(conn, instrument, at=now)
         after = await catalog.get_instrument(conn, instrument.symbol)
         assert after is not None
-        await audit.record(
+        await audit.record_change(
             conn,
-            audit.AuditEntry(
-                occurred_at=now,
-                actor_sub=caller.sub,
-                actor_role=caller.role.value,
-                action="instrument.upsert",
-                client_id=None,
-                old_values=asdict(before) if before else None,
-                new_values=asdict(after),
-            ),
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            action="instrument.upsert",
+            client_id=None,
+            before=asdict(before) if before else None,
+            after=asdict(after),
+            at=now,
         )
         return after
 

@@ -46,18 +46,16 @@ async def set_trading_mode(
                 await clients.save_trading_mode(conn, client_id, mode, at=now)
         if old is mode:
             return mode, []
-        await audit.record(
+        await audit.record_change(
             conn,
-            audit.AuditEntry(
-                occurred_at=now,
-                actor_sub=caller.sub,
-                actor_role=caller.role.value,
-                action="trading_mode.set",
-                client_id=client_id,
-                old_values={"trading_mode": old.value},
-                new_values={"trading_mode": mode.value},
-                reason=reason,
-            ),
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            action="trading_mode.set",
+            client_id=client_id,
+            before={"trading_mode": old.value},
+            after={"trading_mode": mode.value},
+            at=now,
+            reason=reason,
         )
         alert = await breakers.mode_change_alert(
             conn, deps, client_id=client_id, old=old, new=mode, reason=reason, at=now

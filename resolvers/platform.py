@@ -47,19 +47,15 @@ async def update_platform_limits(
         if updated == current:
             return current, updated_at
         await platform_db.save_limits(conn, updated, at=now)
-        before, after = _flat(current), _flat(updated)
-        changed = [k for k in after if before[k] != after[k]]
-        await audit.record(
+        await audit.record_change(
             conn,
-            audit.AuditEntry(
-                occurred_at=now,
-                actor_sub=caller.sub,
-                actor_role=caller.role.value,
-                action="platform_limits.update",
-                client_id=None,
-                old_values={k: before[k] for k in changed},
-                new_values={k: after[k] for k in changed},
-            ),
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            action="platform_limits.update",
+            client_id=None,
+            before=_flat(current),
+            after=_flat(updated),
+            at=now,
         )
         raised.extend(await breakers.evaluate(conn, deps, now, platform=True))
         return updated, now

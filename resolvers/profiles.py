@@ -60,19 +60,15 @@ async def update_risk_profile(
         if updated == current.limits:
             return current
         await clients.save_limits(conn, target, updated, at=now)
-        before, after = asdict(current.limits), asdict(updated)
-        changed = [k for k in after if before[k] != after[k]]
-        await audit.record(
+        await audit.record_change(
             conn,
-            audit.AuditEntry(
-                occurred_at=now,
-                actor_sub=caller.sub,
-                actor_role=caller.role.value,
-                action="risk_profile.update",
-                client_id=target,
-                old_values={k: before[k] for k in changed},
-                new_values={k: after[k] for k in changed},
-            ),
+            actor_sub=caller.sub,
+            actor_role=caller.role.value,
+            action="risk_profile.update",
+            client_id=target,
+            before=asdict(current.limits),
+            after=asdict(updated),
+            at=now,
         )
         raised.extend(await breakers.evaluate(conn, deps, now, clients=[target]))
         return await ensure_profile(conn, target, now)
