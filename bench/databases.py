@@ -33,11 +33,12 @@ class DatabaseFactory:
     run_dir: Path
     run_tag: str
     created_pg: list[str] = field(default_factory=list)
+    created_sqlite: list[Path] = field(default_factory=list)
 
     def sqlite(self, phase: str) -> BenchDatabase:
         path = (self.run_dir / f"{phase}.db").resolve()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove_sqlite(path)
+        self.created_sqlite.append(path)
         return BenchDatabase("sqlite", f"sqlite+aiosqlite:///{path}", sqlite_path=path)
 
     async def postgres(self, phase: str) -> BenchDatabase:
@@ -61,6 +62,9 @@ class DatabaseFactory:
         return await self.postgres(phase)
 
     async def drop_all(self) -> None:
+        """Drop the PostgreSQL databases and remove the SQLite files this run made."""
+        while self.created_sqlite:
+            _remove_sqlite(self.created_sqlite.pop())
         if not self.created_pg:
             return
         conn = await asyncpg.connect(PG_ADMIN_DSN)
@@ -70,6 +74,11 @@ class DatabaseFactory:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 async def postgres_reachable() -> bool:

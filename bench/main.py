@@ -138,7 +138,9 @@ def parse_args(argv: list[str] | None) -> Options:
         help="sample the server with py-spy under checkSignal load and print the top functions",
     )
     parser.add_argument("--profile-seconds", type=float, default=8.0)
-    parser.add_argument("--keep", action="store_true", help="keep PostgreSQL databases (debug)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the databases (PostgreSQL and SQLite files)"
+    )
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - set(FIGURES)
@@ -846,6 +848,8 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Also when started with SIGINT ignored (a background job of a script): stop and clean up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(amain(options))
     except KeyboardInterrupt:
