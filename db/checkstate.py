@@ -59,6 +59,9 @@ _HELD = Sql(
 )
 
 
+_INSTRUMENT = Sql(f"SELECT {INSTRUMENT_SQL} FROM instruments i WHERE i.symbol = ?")
+
+
 @dataclass
 class CheckState:
     prior_decision: tuple[int, str] | None
@@ -133,4 +136,14 @@ async def load_check_state(
             state.client_reservations.append(reservation_from_lean(held_row[1:8]))
         else:
             state.expired.append(reservation_from_lean(held_row[1:8]))
+    # A reservation may sit on an instrument nobody holds yet; its group still counts.
+    missing = {r.symbol for r in state.client_reservations} - state.client_catalog.keys()
+    for symbol in sorted(missing):
+        found = state.platform_catalog.get(symbol)
+        if found is None:
+            row = await lean.row(_INSTRUMENT, symbol)
+            if row is None:
+                continue
+            found = instrument_from_lean(row)
+        state.client_catalog[symbol] = found
     return state

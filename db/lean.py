@@ -56,7 +56,7 @@ def opt_dec(value: Any) -> Decimal | None:
 def ts(value: Any) -> datetime:
     """A stored timestamp as an aware UTC datetime."""
     if isinstance(value, str):
-        return datetime.strptime(value, _SQLITE_TIME).replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

@@ -804,3 +804,19 @@ async def test_bad_numbers_name_the_field(
         assert response.errors[0]["extensions"].get("field") == field, response.errors
     assert await decisions(api, "alice") == []
     assert await stored_rows(settings.database_url) == (0, 0)
+
+
+async def test_reservation_on_an_instrument_nobody_holds_still_counts(
+    api: GraphQLClient,
+) -> None:
+    # Nothing is open anywhere; the first reservation is on ETHUSD, whose group (CRYPTO)
+    # the next check's correlation ratio must still know.
+    await deposit(api, "alice", "100000")
+    first = await check(api, signal("eth-1", "alice", "0.10", instrument="ETHUSD", entry="3000"))
+    assert first["passes"], first
+    second = await check(api, signal("eur-1", "alice", "0.10"))
+    assert second["exposure"]["reservedPositionsCount"] == 1
+    # 0.10 ETHUSD at 3000 is 300; 0.10 EURUSD at 1.0000 is 10,000: FX would be 97 % of it.
+    assert violated(second) == {"CORRELATION_EXPOSURE"}
+    dry = await check(api, signal("eur-2", "alice", "0.10"), dry_run=True)
+    assert violated(dry) == {"CORRELATION_EXPOSURE"}
