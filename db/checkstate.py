@@ -18,8 +18,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.catalog import INSTRUMENT_SQL, INSTRUMENT_WIDTH, instrument_from_lean
+from db.decisions import INSERT_DECISION, decision_args, insert_decision
 from db.lean import Lean, Sql, dec, opt_dec, ts
-from db.reservations import reservation_from_lean
+from db.reservations import (
+    INSERT_RESERVATION,
+    SAVE_TOTAL,
+    Totals,
+    reservation_args,
+    reservation_from_lean,
+    total_with,
+)
+from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation
 from domain.instruments import Instrument
@@ -147,3 +156,38 @@ async def load_check_state(
             found = instrument_from_lean(row)
         state.client_catalog[symbol] = found
     return state
+
+
+# PostgreSQL stores a passing check in one round trip (the platform lock is held meanwhile).
+_SAVE_PASSING = Sql(
+    f"WITH r AS ({INSERT_RESERVATION.sqlite}), t AS ({SAVE_TOTAL.sqlite}) {INSERT_DECISION.sqlite}"
+)
+
+
+async def save_check(
+    conn: AsyncConnection,
+    decision: Decision,
+    *,
+    fingerprint: str,
+    symbol: str,
+    direction: str,
+    held: Reservation | None,
+    totals: Totals,
+) -> int:
+    """Store the decision and, when it passed, its reservation and the platform totals."""
+    if held is None:
+        return await insert_decision(
+            conn, decision, fingerprint=fingerprint, symbol=symbol, direction=direction
+        )
+    lean = await Lean.of(conn)
+    reserve = reservation_args(held)
+    total = total_with(totals, held)
+    record = decision_args(decision, fingerprint=fingerprint, symbol=symbol, direction=direction)
+    if lean.is_pg:
+        row = await lean.row(_SAVE_PASSING, *reserve, *total, *record)
+    else:
+        await lean.run(INSERT_RESERVATION, *reserve)
+        await lean.run(SAVE_TOTAL, *total)
+        row = await lean.row(INSERT_DECISION, *record)
+    assert row is not None
+    return int(row[0])

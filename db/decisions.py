@@ -72,7 +72,7 @@ _COLUMNS = (
     " reservation_expires_at"
 )
 _GET = Sql(f"SELECT {_COLUMNS} FROM risk_decisions WHERE signal_id = ?")
-_INSERT = Sql(
+INSERT_DECISION = Sql(
     "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
     " volume, notional, result, checked_at, reservation_expires_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
@@ -99,11 +99,11 @@ async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision,
     return _decision_from(mapping), row[3]
 
 
-async def insert_decision(
-    conn: AsyncConnection, decision: Decision, *, fingerprint: str, symbol: str, direction: str
-) -> int:
-    row = await (await Lean.of(conn)).row(
-        _INSERT,
+def decision_args(
+    decision: Decision, *, fingerprint: str, symbol: str, direction: str
+) -> tuple[Any, ...]:
+    """Parameters of INSERT_DECISION."""
+    return (
         decision.signal_id,
         decision.client_id,
         fingerprint,
@@ -116,6 +116,13 @@ async def insert_decision(
         decision.checked_at,
         decision.reservation_expires_at,
     )
+
+
+async def insert_decision(
+    conn: AsyncConnection, decision: Decision, *, fingerprint: str, symbol: str, direction: str
+) -> int:
+    args = decision_args(decision, fingerprint=fingerprint, symbol=symbol, direction=direction)
+    row = await (await Lean.of(conn)).row(INSERT_DECISION, *args)
     assert row is not None
     return int(row[0])
 

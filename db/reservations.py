@@ -27,12 +27,12 @@ _COLUMNS = "signal_id, client_id, symbol, direction, volume, notional, expires_a
 _FOR_CLIENT = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE client_id = ? AND expires_at > ?")
 _EXPIRED = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE expires_at <= ?")
 _GET = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE signal_id = ?")
-_INSERT = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+INSERT_RESERVATION = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
 _DELETE = Sql("DELETE FROM reservations WHERE signal_id = ?")
 _DELETE_EXPIRED = Sql("DELETE FROM reservations WHERE expires_at <= ?")
 _TOTALS = Sql("SELECT symbol, count, volume, notional FROM reservation_totals WHERE count > 0")
 _TOTAL_OF = Sql("SELECT count, volume, notional FROM reservation_totals WHERE symbol = ?")
-_SAVE_TOTAL = Sql(
+SAVE_TOTAL = Sql(
     "INSERT INTO reservation_totals (symbol, count, volume, notional) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (symbol) DO UPDATE SET count = excluded.count, volume = excluded.volume,"
     " notional = excluded.notional"
@@ -124,7 +124,7 @@ async def _adjust_totals(
         total = max(c0 + count, 0)
         new_volume = max(v0 + volume, ZERO) if total else ZERO
         new_notional = max(n0 + notional, ZERO) if total else ZERO
-        await lean.run(_SAVE_TOTAL, symbol, total, new_volume, new_notional)
+        await lean.run(SAVE_TOTAL, symbol, total, new_volume, new_notional)
         if known is not None:
             known[symbol] = (total, new_volume, new_notional)
 
@@ -134,12 +134,9 @@ async def get(conn: AsyncConnection, signal_id: str) -> Reservation | None:
     return reservation_from_lean(row) if row else None
 
 
-async def insert_reservation(
-    conn: AsyncConnection, held: Reservation, *, totals: Totals | None = None
-) -> None:
-    lean = await Lean.of(conn)
-    await lean.run(
-        _INSERT,
+def reservation_args(held: Reservation) -> tuple[Any, ...]:
+    """Parameters of INSERT_RESERVATION."""
+    return (
         held.signal_id,
         held.client_id,
         held.symbol,
@@ -148,7 +145,14 @@ async def insert_reservation(
         held.notional,
         held.expires_at,
     )
-    await _adjust_totals(lean, [(held, 1)], totals)
+
+
+def total_with(totals: Totals, held: Reservation) -> tuple[Any, ...]:
+    """Parameters of SAVE_TOTAL once `held` is added; `totals` is updated to match."""
+    count, volume, notional = totals.get(held.symbol, (0, ZERO, ZERO))
+    after = (count + 1, volume + held.volume, notional + held.notional)
+    totals[held.symbol] = after
+    return (held.symbol, *after)
 
 
 async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import catalog, clients, decisions, reservations
 from db import platform as platform_db
-from db.checkstate import CheckState, load_check_state
+from db.checkstate import CheckState, load_check_state, save_check
 from domain.access import STAFF, Caller, client_scope, require_role
 from domain.checks import ClientState, PlatformState, Signal, evaluate
 from domain.decisions import Decision, SignalRequest
@@ -218,6 +218,7 @@ async def _reserving(
     profile = state.profile or await ensure_profile(conn, request.client_id, now)
     decision, instrument, client = _decide(state, request, profile, limits, now)
     result = decision.result
+    held = None
     if result.passes:
         expires_at = now + deps.reservation_ttl
         held = Reservation(
@@ -229,17 +230,18 @@ async def _reserving(
             notional(result.volume, request.entry_price, instrument),
             expires_at,
         )
-        await reservations.insert_reservation(conn, held, totals=state.totals)
         after = with_reservation(client.exposure, held)
         decision = replace(
             decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
         )
-    decision_id = await decisions.insert_decision(
+    decision_id = await save_check(
         conn,
         decision,
         fingerprint=fingerprint,
         symbol=request.symbol,
         direction=request.direction.value,
+        held=held,
+        totals=state.totals,
     )
     return replace(decision, decision_id=decision_id)
 

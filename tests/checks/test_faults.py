@@ -44,10 +44,10 @@ from tests.checks.helpers import (
 from tests.client import GraphQLClient, Response
 
 LOCK_PLATFORM_ROW = "SELECT id FROM platform_limits WHERE id = 1 FOR UPDATE"
-APP_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE application_name = 'riskgate'"
-TERMINATE_APP = (
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'riskgate'"
-)
+# Only this test's database: other suites on the same server must not lose connections.
+_OURS = "application_name = 'riskgate' AND datname = current_database()"
+APP_BACKENDS = f"SELECT pid FROM pg_stat_activity WHERE {_OURS}"
+TERMINATE_APP = f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {_OURS}"
 LEAKS = ("injected", "select", "insert", "sqlite", "asyncpg", "traceback", "platform_limits")
 
 
@@ -94,10 +94,7 @@ async def admin_connection(url: str) -> AsyncIterator[AsyncConnection]:
 
 async def wait_for_app_backend(conn: AsyncConnection, wait_event_type: str) -> None:
     """Until one of the app's server backends waits on `wait_event_type` (Lock, Timeout)."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE application_name = 'riskgate' AND wait_event_type = :kind"
-    )
+    query = text(f"SELECT count(*) FROM pg_stat_activity WHERE {_OURS} AND wait_event_type = :kind")
     for _ in range(500):
         if (await conn.execute(query, {"kind": wait_event_type})).scalar():
             return
