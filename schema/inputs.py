@@ -97,16 +97,8 @@ class MarkPriceInput:
 
 
 @strawberry.input
-class ClientCeilingsInput:
-    max_drawdown_percent: Decimal | None = strawberry.UNSET
-    max_daily_loss: Decimal | None = strawberry.UNSET
-    max_position_size: Decimal | None = strawberry.UNSET
-    max_open_positions: int | None = strawberry.UNSET
-    max_correlation_exposure: Decimal | None = strawberry.UNSET
-    risk_per_trade_percent: Decimal | None = strawberry.UNSET
-
-    def changes(self) -> dict[str, Any]:
-        return given(self, LIMIT_NAMES)
+class ClientCeilingsInput(RiskProfileInput):
+    """The most permissive value a client may set for each limit of its own profile."""
 
 
 @strawberry.input
