@@ -14,7 +14,6 @@ from db.catalog import (
     INSTRUMENT_SQL,
     INSTRUMENT_WIDTH,
     instrument_from_lean,
-    instrument_from_row,
 )
 from db.clients import ACCOUNT_COLUMNS, account_from_row
 from db.lean import Lean, Sql, dec
@@ -36,20 +35,24 @@ from domain.values import Direction
 Books = tuple[list[PositionBook], dict[str, Instrument]]
 
 
-def _book(row: Any, offset: int) -> PositionBook:
+def book_from_row(row: Any, offset: int) -> PositionBook:
     symbol, direction, volume, entry_value, count = row[offset : offset + 5]
     return PositionBook(symbol, Direction(direction), dec(volume), dec(entry_value), count)
 
 
-_BOOK_COLUMNS = "p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
-_CLIENT_BOOKS = Sql(
-    f"SELECT {INSTRUMENT_SQL}, {_BOOK_COLUMNS} FROM client_positions p"
-    " JOIN instruments i ON i.symbol = p.symbol WHERE p.client_id = ? AND p.open_count > 0"
+# Open books with their instrument: instrument columns first, then the book's five.
+CLIENT_BOOKS_SQL = (
+    f"SELECT {INSTRUMENT_SQL}, p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+    " FROM client_positions p JOIN instruments i ON i.symbol = p.symbol"
+    " WHERE p.client_id = ? AND p.open_count > 0"
 )
-_PLATFORM_BOOKS = Sql(
-    f"SELECT {INSTRUMENT_SQL}, {_BOOK_COLUMNS} FROM instrument_positions p"
-    " JOIN instruments i ON i.symbol = p.symbol WHERE p.open_count > 0"
+PLATFORM_BOOKS_SQL = (
+    f"SELECT {INSTRUMENT_SQL}, p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+    " FROM instrument_positions p JOIN instruments i ON i.symbol = p.symbol"
+    " WHERE p.open_count > 0"
 )
+_CLIENT_BOOKS = Sql(CLIENT_BOOKS_SQL)
+_PLATFORM_BOOKS = Sql(PLATFORM_BOOKS_SQL)
 
 
 async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
@@ -58,7 +61,7 @@ async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
     for row in await (await Lean.of(conn)).rows(sql, *args):
         if row[0] not in catalog:
             catalog[row[0]] = instrument_from_lean(row)
-        books.append(_book(row, INSTRUMENT_WIDTH))
+        books.append(book_from_row(row, INSTRUMENT_WIDTH))
     return books, catalog
 
 
@@ -97,7 +100,7 @@ async def _get_book(
         table.c.symbol, table.c.direction, table.c.volume, table.c.entry_value, table.c.open_count
     ).where(table.c.symbol == symbol, table.c.direction == direction.value, *where)
     row = (await conn.execute(stmt)).first()
-    return _book(row, 0) if row else PositionBook(symbol, direction)
+    return book_from_row(row, 0) if row else PositionBook(symbol, direction)
 
 
 def _book_values(book: PositionBook) -> dict[str, Any]:
@@ -184,8 +187,8 @@ async def books_of_clients_holding(
     width = len(INSTRUMENT_COLUMNS)
     out = []
     for row in await conn.execute(stmt):
-        book = _book(row, width)
+        book = book_from_row(row, width)
         out.append(
-            (row[width + 5], account_from_row(row[width + 6 :]), book, instrument_from_row(row))
+            (row[width + 5], account_from_row(row[width + 6 :]), book, instrument_from_lean(row))
         )
     return out

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Lean, Sql, dec, opt_dec
@@ -27,14 +27,9 @@ INSTRUMENT_COLUMNS = (
 )
 
 
-def instrument_from_row(row: Row[tuple[object, ...]] | tuple[object, ...]) -> Instrument:
-    """Build an Instrument from the INSTRUMENT_COLUMNS (in that order) at the row's start."""
-    return Instrument(*row[: len(INSTRUMENT_COLUMNS)])  # type: ignore[arg-type]
-
-
 async def load_catalog(conn: AsyncConnection) -> dict[str, Instrument]:
     rows = await conn.execute(select(*INSTRUMENT_COLUMNS).order_by(instruments.c.symbol))
-    return {row[0]: instrument_from_row(row) for row in rows}
+    return {row[0]: instrument_from_lean(row) for row in rows}
 
 
 # The same columns for driver-level queries, with the instruments table aliased `i`.
@@ -47,7 +42,7 @@ _GET_INSTRUMENT = Sql(f"SELECT {INSTRUMENT_SQL} FROM instruments i WHERE i.symbo
 
 
 def instrument_from_lean(row: Sequence[Any]) -> Instrument:
-    """Build from INSTRUMENT_SQL (in that order) at the row's start."""
+    """Build from INSTRUMENT_SQL or INSTRUMENT_COLUMNS (same order) at the row's start."""
     return Instrument(
         row[0],
         row[1],
@@ -63,11 +58,6 @@ def instrument_from_lean(row: Sequence[Any]) -> Instrument:
 async def get_instrument(conn: AsyncConnection, symbol: str) -> Instrument | None:
     row = await (await Lean.of(conn)).row(_GET_INSTRUMENT, symbol)
     return instrument_from_lean(row) if row else None
-
-
-async def mark_times(conn: AsyncConnection) -> dict[str, datetime | None]:
-    rows = await conn.execute(select(instruments.c.symbol, instruments.c.mark_updated_at))
-    return {symbol: at for symbol, at in rows}
 
 
 async def save_instrument(conn: AsyncConnection, instrument: Instrument, *, at: datetime) -> None:

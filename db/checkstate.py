@@ -9,17 +9,17 @@ reservations (the client's live ones, the platform totals, the expired ones) fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.catalog import INSTRUMENT_SQL, INSTRUMENT_WIDTH, instrument_from_lean
+from db.books import CLIENT_BOOKS_SQL, PLATFORM_BOOKS_SQL, book_from_row
+from db.catalog import INSTRUMENT_SQL, INSTRUMENT_WIDTH, get_instrument, instrument_from_lean
+from db.clients import PROFILE_SQL, account_from_row, profile_from_lean
 from db.decisions import INSERT_DECISION, decision_args, insert_decision
-from db.lean import Lean, Sql, dec, opt_dec, ts
+from db.lean import Lean, Sql, dec
 from db.reservations import (
     INSERT_RESERVATION,
     SAVE_TOTAL,
@@ -34,15 +34,11 @@ from domain.exposure import Reservation
 from domain.instruments import Instrument
 from domain.numbers import ZERO
 from domain.positions import PositionBook
-from domain.profile import RiskLimits, RiskProfile
-from domain.values import Direction, TradingMode
+from domain.profile import RiskProfile
 
 _SCALARS = Sql(
-    f"SELECT d.id, d.fingerprint,"
-    f" p.id, p.trading_mode, p.updated_at, p.max_drawdown_percent, p.max_daily_loss,"
-    f" p.max_position_size, p.max_open_positions, p.max_correlation_exposure,"
-    f" p.risk_per_trade_percent,"
-    f" a.balance, a.peak_equity, a.net_cash_flows, a.realized_pnl,"
+    f"SELECT d.id, d.fingerprint, {PROFILE_SQL},"
+    " a.balance, a.peak_equity, a.net_cash_flows, a.realized_pnl,"
     f" cr.realized, pr.realized, {INSTRUMENT_SQL}"
     " FROM (SELECT 1 AS one) o"
     " LEFT JOIN risk_decisions d ON d.signal_id = ?"
@@ -52,12 +48,11 @@ _SCALARS = Sql(
     " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
     " LEFT JOIN instruments i ON i.symbol = ?"
 )
-_BOOK = "p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+# Client books tagged 'C', platform books 'P'.
 _BOOKS = Sql(
-    f"SELECT 'C', {INSTRUMENT_SQL}, {_BOOK} FROM client_positions p"
-    " JOIN instruments i ON i.symbol = p.symbol WHERE p.client_id = ? AND p.open_count > 0"
-    f" UNION ALL SELECT 'P', {INSTRUMENT_SQL}, {_BOOK} FROM instrument_positions p"
-    " JOIN instruments i ON i.symbol = p.symbol WHERE p.open_count > 0"
+    CLIENT_BOOKS_SQL.replace("SELECT ", "SELECT 'C', ", 1)
+    + " UNION ALL "
+    + PLATFORM_BOOKS_SQL.replace("SELECT ", "SELECT 'P', ", 1)
 )
 _RES = "signal_id, client_id, symbol, direction, volume, notional, expires_at"
 _HELD = Sql(
@@ -66,9 +61,6 @@ _HELD = Sql(
     " UNION ALL SELECT 'T', NULL, NULL, symbol, NULL, volume, notional, NULL, count"
     " FROM reservation_totals WHERE count > 0"
 )
-
-
-_INSTRUMENT = Sql(f"SELECT {INSTRUMENT_SQL} FROM instruments i WHERE i.symbol = ?")
 
 
 @dataclass
@@ -89,20 +81,6 @@ class CheckState:
     totals: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
 
 
-def _profile(client_id: str, row: Sequence[Any]) -> RiskProfile | None:
-    if row[2] is None:
-        return None
-    limits = RiskLimits(
-        max_drawdown_percent=dec(row[5]),
-        max_daily_loss=opt_dec(row[6]),
-        max_position_size=dec(row[7]),
-        max_open_positions=int(row[8]),
-        max_correlation_exposure=dec(row[9]),
-        risk_per_trade_percent=dec(row[10]),
-    )
-    return RiskProfile(client_id, limits, TradingMode(row[3]), int(row[2]), ts(row[4]))
-
-
 async def load_check_state(
     conn: AsyncConnection,
     *,
@@ -115,28 +93,23 @@ async def load_check_state(
     lean = await Lean.of(conn)
     row = await lean.row(_SCALARS, signal_id, client_id, client_id, client_id, day, day, symbol)
     assert row is not None
-    account = AccountState(*(dec(v) for v in row[11:15])) if row[11] is not None else None
     state = CheckState(
         prior_decision=(int(row[0]), row[1]) if row[0] is not None else None,
-        profile=_profile(client_id, row),
-        account=account or AccountState(),
+        profile=profile_from_lean(client_id, row[2:]) if row[2] is not None else None,
+        account=account_from_row(row[11:15]) if row[11] is not None else AccountState(),
         instrument=instrument_from_lean(row[17:]) if row[17] is not None else None,
         client_realized=dec(row[15]) if row[15] is not None else ZERO,
         platform_realized=dec(row[16]) if row[16] is not None else ZERO,
     )
     for book_row in await lean.rows(_BOOKS, client_id):
         instrument = instrument_from_lean(book_row[1:])
-        volume, entry_value = dec(book_row[-3]), dec(book_row[-2])
-        book = PositionBook(
-            instrument.symbol, Direction(book_row[-4]), volume, entry_value, int(book_row[-1])
-        )
+        book = book_from_row(book_row, 1 + INSTRUMENT_WIDTH)
         if book_row[0] == "C":
             state.client_books.append(book)
             state.client_catalog[instrument.symbol] = instrument
         else:
             state.platform_books.append(book)
             state.platform_catalog[instrument.symbol] = instrument
-    assert INSTRUMENT_WIDTH == 8
     for held_row in await lean.rows(_HELD, client_id, now, now):
         kind = held_row[0]
         if kind == "T":
@@ -148,13 +121,9 @@ async def load_check_state(
     # A reservation may sit on an instrument nobody holds yet; its group still counts.
     missing = {r.symbol for r in state.client_reservations} - state.client_catalog.keys()
     for symbol in sorted(missing):
-        found = state.platform_catalog.get(symbol)
-        if found is None:
-            row = await lean.row(_INSTRUMENT, symbol)
-            if row is None:
-                continue
-            found = instrument_from_lean(row)
-        state.client_catalog[symbol] = found
+        found = state.platform_catalog.get(symbol) or await get_instrument(conn, symbol)
+        if found is not None:
+            state.client_catalog[symbol] = found
     return state
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Lean, Sql, dec, opt_dec, ts
@@ -19,13 +20,6 @@ from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
 from domain.values import TradingMode
 
 LIMIT_COLUMNS = tuple(risk_profiles.c[name] for name in asdict(DEFAULT_LIMITS))
-PROFILE_COLUMNS = (
-    risk_profiles.c.id,
-    risk_profiles.c.client_id,
-    risk_profiles.c.trading_mode,
-    risk_profiles.c.updated_at,
-    *LIMIT_COLUMNS,
-)
 ACCOUNT_COLUMNS = (
     accounts.c.balance,
     accounts.c.peak_equity,
@@ -34,20 +28,22 @@ ACCOUNT_COLUMNS = (
 )
 
 
-def profile_from_row(row: Row[Any] | tuple[Any, ...]) -> RiskProfile:
-    """Build from PROFILE_COLUMNS, in that order."""
-    return RiskProfile(
-        client_id=row[1],
-        limits=RiskLimits(*row[4 : 4 + len(LIMIT_COLUMNS)]),
-        trading_mode=TradingMode(row[2]),
-        id=row[0],
-        updated_at=row[3],
+def account_from_row(row: Sequence[Any]) -> AccountState:
+    """Build from ACCOUNT_COLUMNS (or the same columns in SQL), in that order."""
+    return AccountState(*(dec(v) for v in row[:4]))
+
+
+def profile_from_lean(client_id: str, row: Sequence[Any]) -> RiskProfile:
+    """Build from PROFILE_SQL (in that order) at the row's start."""
+    limits = RiskLimits(
+        max_drawdown_percent=dec(row[3]),
+        max_daily_loss=opt_dec(row[4]),
+        max_position_size=dec(row[5]),
+        max_open_positions=int(row[6]),
+        max_correlation_exposure=dec(row[7]),
+        risk_per_trade_percent=dec(row[8]),
     )
-
-
-def account_from_row(row: Row[Any] | tuple[Any, ...]) -> AccountState:
-    """Build from ACCOUNT_COLUMNS, in that order."""
-    return AccountState(*row[:4])
+    return RiskProfile(client_id, limits, TradingMode(row[1]), int(row[0]), ts(row[2]))
 
 
 async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) -> None:
@@ -79,31 +75,16 @@ async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) 
     )
 
 
-_LIMIT_SQL = ", ".join(c.name for c in LIMIT_COLUMNS)
-_GET_PROFILE = Sql(
-    f"SELECT id, client_id, trading_mode, updated_at, {_LIMIT_SQL} FROM risk_profiles"
-    " WHERE client_id = ?"
+# The profile's columns for driver-level queries, with risk_profiles aliased `p`.
+PROFILE_SQL = "p.id, p.trading_mode, p.updated_at, " + ", ".join(
+    f"p.{c.name}" for c in LIMIT_COLUMNS
 )
+_GET_PROFILE = Sql(f"SELECT {PROFILE_SQL} FROM risk_profiles p WHERE p.client_id = ?")
 
 
 async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
     row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
-    if row is None:
-        return None
-    return RiskProfile(
-        client_id=row[1],
-        limits=RiskLimits(
-            max_drawdown_percent=dec(row[4]),
-            max_daily_loss=opt_dec(row[5]),
-            max_position_size=dec(row[6]),
-            max_open_positions=int(row[7]),
-            max_correlation_exposure=dec(row[8]),
-            risk_per_trade_percent=dec(row[9]),
-        ),
-        trading_mode=TradingMode(row[2]),
-        id=int(row[0]),
-        updated_at=ts(row[3]),
-    )
+    return profile_from_lean(client_id, row) if row else None
 
 
 async def save_limits(
@@ -140,7 +121,7 @@ _GET_ACCOUNT = Sql(
 
 async def get_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
     row = await (await Lean.of(conn)).row(_GET_ACCOUNT, client_id)
-    return AccountState(*(dec(v) for v in row)) if row else None
+    return account_from_row(row) if row else None
 
 
 async def save_account(

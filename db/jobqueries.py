@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.alerts import chunks
-from db.catalog import INSTRUMENT_COLUMNS, instrument_from_row
+from db.catalog import INSTRUMENT_COLUMNS, instrument_from_lean
 from db.clients import ACCOUNT_COLUMNS, LIMIT_COLUMNS, account_from_row
 from db.tables import (
     accounts,
@@ -115,7 +115,7 @@ async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) 
                 PositionBook(symbol, Direction(direction), volume, entry_value, count)
             )
             if symbol not in out.catalog:
-                out.catalog[symbol] = instrument_from_row(row[6:])
+                out.catalog[symbol] = instrument_from_lean(row[6:])
     return out
 
 
