@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.equity import drawdown_percent
-from domain.exposure import ClientExposure, Reservation
+from domain.exposure import ClientExposure, PlatformExposure, Reservation
 from domain.instruments import Instrument, notional
 from domain.limits import PlatformLimits
 from domain.numbers import ONE, ZERO, round2
@@ -66,6 +66,27 @@ class PlatformState:
     # Open plus reserved lots on the signal's instrument, both directions.
     instrument_volume: Decimal
     daily_pnl: Decimal
+
+
+def platform_state(
+    exposure: PlatformExposure,
+    limits: PlatformLimits,
+    reserved_volume: Mapping[str, Decimal],
+    symbol: str,
+) -> PlatformState:
+    """The platform figures the checks compare, for a signal on `symbol`."""
+    on_instrument = sum(
+        (row.volume for row in exposure.totals.by_instrument if row.symbol == symbol), ZERO
+    ) + reserved_volume.get(symbol, ZERO)
+    return PlatformState(
+        limits=limits,
+        open_positions=exposure.totals.open_positions,
+        gross_exposure=exposure.totals.gross,
+        reserved_positions=exposure.reserved_positions,
+        reserved_exposure=exposure.reserved_exposure,
+        instrument_volume=on_instrument,
+        daily_pnl=exposure.daily_pnl,
+    )
 
 
 @dataclass(frozen=True, slots=True)

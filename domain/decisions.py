@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from domain.checks import CheckResult
+from domain.errors import BadInput
 from domain.exposure import ExposureReport
-from domain.ledger import fingerprint_of
+from domain.instruments import normalize_symbol
+from domain.ledger import fingerprint_of, validate_trade_id
+from domain.numbers import require_positive
 from domain.profile import RiskProfile
 from domain.values import Direction
 
@@ -35,6 +38,17 @@ class SignalRequest:
             self.entry_price,
             self.stop_loss,
         )
+
+
+def validate_signal(request: SignalRequest) -> SignalRequest:
+    """Ids and prices well-formed, a stop when sizing is asked for; symbol normalized."""
+    validate_trade_id(request.signal_id, field="signalId")
+    require_positive(request.entry_price, field="entryPrice")
+    if request.stop_loss is not None:
+        require_positive(request.stop_loss, field="stopLoss")
+    if request.volume is None and request.stop_loss is None:
+        raise BadInput("stopLoss is required when volume is omitted (sizing)", field="stopLoss")
+    return replace(request, symbol=normalize_symbol(request.symbol))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,37 @@ def normalize_symbol(raw: str, *, field: str = "instrument") -> str:
     return symbol
 
 
+def known_instrument(found: Instrument | None, symbol: str) -> Instrument:
+    """A signal or trade on a symbol the catalog lacks is bad input."""
+    if found is None:
+        raise BadInput(f"unknown instrument {symbol}", field="instrument")
+    return found
+
+
+MAX_MARKS_PER_CALL = 1000
+Mark = tuple[str, Decimal, Decimal | None]
+
+
+def validate_marks(prices: list[Mark]) -> list[Mark]:
+    """A batch of marks: 1-1000 distinct known-shaped symbols, positive prices and rates."""
+    if not prices:
+        raise BadInput("prices must not be empty", field="prices")
+    if len(prices) > MAX_MARKS_PER_CALL:
+        raise BadInput(f"at most {MAX_MARKS_PER_CALL} prices per call", field="prices")
+    seen: set[str] = set()
+    out: list[Mark] = []
+    for i, (raw, price, rate) in enumerate(prices):
+        symbol = normalize_symbol(raw, field=f"prices[{i}].instrument")
+        if symbol in seen:
+            raise BadInput(f"{symbol} appears twice", field=f"prices[{i}].instrument")
+        seen.add(symbol)
+        require_positive(price, field=f"prices[{i}].price")
+        if rate is not None:
+            require_positive(rate, field=f"prices[{i}].quoteToAccountRate")
+        out.append((symbol, price, rate))
+    return out
+
+
 def notional(volume: Decimal, price: Decimal, instrument: Instrument) -> Decimal:
     """Account-currency value of `volume` lots at `price`."""
     return volume * instrument.contract_size * price * instrument.quote_to_account_rate

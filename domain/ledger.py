@@ -9,7 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.errors import BadInput
-from domain.instruments import Instrument
+from domain.instruments import Instrument, validate_volume
+from domain.numbers import require_positive
 from domain.positions import position_pnl
 from domain.values import Direction
 
@@ -76,6 +77,15 @@ def realized_pnl(
     if close.pnl is not None:
         return close.pnl
     return position_pnl(direction, volume, entry_price, close.exit_price, instrument)
+
+
+def validate_open(event: TradeOpened, instrument: Instrument) -> TradeOpened:
+    """An opened trade: volume on the instrument's lot grid, positive prices."""
+    validate_volume(event.volume, instrument)
+    require_positive(event.entry_price, field="entryPrice")
+    if event.stop_loss is not None:
+        require_positive(event.stop_loss, field="stopLoss")
+    return event
 
 
 def validate_trade_id(raw: str, *, field: str) -> str:

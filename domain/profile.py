@@ -139,3 +139,8 @@ class RiskProfile:
     trading_mode: TradingMode = TradingMode.ACTIVE
     id: int = 0
     updated_at: datetime | None = None
+
+
+def default_profile(client_id: str, at: datetime | None = None) -> RiskProfile:
+    """The profile a client not yet seen would get (for reads that must not create it)."""
+    return RiskProfile(client_id, DEFAULT_LIMITS, updated_at=at)

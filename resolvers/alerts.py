@@ -10,7 +10,8 @@ from datetime import datetime
 from db import alerts as alerts_db
 from domain.access import Caller
 from domain.breakers import Alert, FeedGap, alert_scope, visible
-from domain.errors import BadInput, RiskUnavailable
+from domain.errors import RiskUnavailable
+from domain.values import validate_page_limit
 from resolvers.deps import Deps
 
 log = logging.getLogger("riskgate.alerts")
@@ -25,8 +26,7 @@ async def list_alerts(
 ) -> list[Alert]:
     """Newest first. A client reads its own; service and admin any client, or all (None)."""
     scope = alert_scope(caller, client_id)
-    if not 1 <= limit <= MAX_ALERTS:
-        raise BadInput(f"limit must be between 1 and {MAX_ALERTS}", field="limit")
+    validate_page_limit(limit, MAX_ALERTS)
     async with deps.db.read() as conn:
         return await alerts_db.list_alerts(conn, scope, limit=limit)
 

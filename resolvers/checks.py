@@ -15,50 +15,30 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db import catalog, clients, decisions, reservations
+from db import decisions, reservations
 from db import platform as platform_db
 from db.checkstate import CheckState, load_check_state, save_check
 from domain.access import STAFF, Caller, client_scope, require_role
-from domain.checks import ClientState, PlatformState, Signal, evaluate
-from domain.decisions import Decision, SignalRequest
-from domain.errors import BadInput, Conflict, RiskgateError, RiskUnavailable
+from domain.checks import ClientState, Signal, evaluate, platform_state
+from domain.decisions import Decision, SignalRequest, validate_signal
+from domain.errors import Conflict, RiskgateError, RiskUnavailable
 from domain.exposure import Reservation, exposure_report, with_reservation
-from domain.instruments import Instrument, normalize_symbol, notional, validate_volume
+from domain.instruments import Instrument, known_instrument, notional, validate_volume
 from domain.ledger import validate_trade_id
 from domain.limits import PlatformLimits
-from domain.numbers import ZERO, require_positive
-from domain.profile import DEFAULT_LIMITS, RiskProfile
+from domain.profile import RiskProfile, default_profile
 from domain.sizing import PositionSizing, size_position
-from domain.values import Direction
+from domain.values import Direction, validate_page_limit
 from resolvers.deps import Deps
 from resolvers.exposure import (
     ClientSnapshot,
-    PlatformSnapshot,
     client_snapshot,
-    load_client,
     platform_snapshot,
 )
 from resolvers.profiles import ensure_profile
 
 log = logging.getLogger("riskgate.checks")
 MAX_DECISIONS = 500
-
-
-async def _instrument(conn: AsyncConnection, symbol: str) -> Instrument:
-    found = await catalog.get_instrument(conn, symbol)
-    if found is None:
-        raise BadInput(f"unknown instrument {symbol}", field="instrument")
-    return found
-
-
-def _validate(request: SignalRequest) -> SignalRequest:
-    validate_trade_id(request.signal_id, field="signalId")
-    require_positive(request.entry_price, field="entryPrice")
-    if request.stop_loss is not None:
-        require_positive(request.stop_loss, field="stopLoss")
-    if request.volume is None and request.stop_loss is None:
-        raise BadInput("stopLoss is required when volume is omitted (sizing)", field="stopLoss")
-    return replace(request, symbol=normalize_symbol(request.symbol))
 
 
 def _sizing(
@@ -80,22 +60,6 @@ def _sizing(
     )
 
 
-def _platform_state(platform: PlatformSnapshot, symbol: str) -> PlatformState:
-    exposure = platform.exposure
-    on_instrument = sum(
-        (row.volume for row in exposure.totals.by_instrument if row.symbol == symbol), ZERO
-    ) + platform.reserved_volume.get(symbol, ZERO)
-    return PlatformState(
-        limits=platform.limits,
-        open_positions=exposure.totals.open_positions,
-        gross_exposure=exposure.totals.gross,
-        reserved_positions=exposure.reserved_positions,
-        reserved_exposure=exposure.reserved_exposure,
-        instrument_volume=on_instrument,
-        daily_pnl=exposure.daily_pnl,
-    )
-
-
 def _decide(
     state: CheckState,
     request: SignalRequest,
@@ -104,9 +68,7 @@ def _decide(
     now: datetime,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
-    instrument = state.instrument
-    if instrument is None:
-        raise BadInput(f"unknown instrument {request.symbol}", field="instrument")
+    instrument = known_instrument(state.instrument, request.symbol)
     client = client_snapshot(
         request.client_id,
         state.client_books,
@@ -141,7 +103,7 @@ def _decide(
         instrument,
         profile,
         ClientState(client.exposure, client.books, client.reservations, catalog_view),
-        _platform_state(platform, request.symbol),
+        platform_state(platform.exposure, limits, platform.reserved_volume, request.symbol),
     )
     decision = Decision(
         signal_id=request.signal_id,
@@ -173,7 +135,9 @@ async def check_signal(
     """Decide a signal; a normal (reserving) check stores the decision and the reservation."""
     if not dry_run:
         require_role(caller, *STAFF)
-    request = _validate(replace(request, client_id=client_scope(caller, request.client_id or None)))
+    request = validate_signal(
+        replace(request, client_id=client_scope(caller, request.client_id or None))
+    )
     now = deps.now()
     try:
         async with asyncio.timeout(deps.check_timeout):
@@ -195,7 +159,7 @@ async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decisio
     async with deps.db.read() as conn:
         limits, _ = await platform_db.get_limits(conn)
         state = await _state(conn, deps, request, now)
-    profile = state.profile or RiskProfile(request.client_id, DEFAULT_LIMITS, updated_at=now)
+    profile = state.profile or default_profile(request.client_id, now)
     decision, _, _ = _decide(state, request, profile, limits, now)
     return decision
 
@@ -263,8 +227,7 @@ async def risk_decisions(
     deps: Deps, caller: Caller, client_id: str | None, *, limit: int
 ) -> list[Decision]:
     target = client_scope(caller, client_id)
-    if not 1 <= limit <= MAX_DECISIONS:
-        raise BadInput(f"limit must be between 1 and {MAX_DECISIONS}", field="limit")
+    validate_page_limit(limit, MAX_DECISIONS)
     async with deps.db.read() as conn:
         return await decisions.list_decisions(conn, target, limit=limit)
 
@@ -280,13 +243,21 @@ async def position_size(
 ) -> PositionSizing:
     """How many lots risk the profile's share of equity at the stop."""
     target = client_scope(caller, client_id)
-    request = _validate(
+    request = validate_signal(
         SignalRequest("sizing", target, symbol, Direction.BUY, None, entry_price, stop_loss)
     )
     now = deps.now()
     async with deps.db.read() as conn:
-        instrument = await _instrument(conn, request.symbol)
         limits, _ = await platform_db.get_limits(conn)
-        profile = await clients.get_profile(conn, target) or RiskProfile(target, DEFAULT_LIMITS)
-        client = await load_client(conn, deps, target, now)
+        state = await _state(conn, deps, request, now)
+    instrument = known_instrument(state.instrument, request.symbol)
+    profile = state.profile or default_profile(target, now)
+    client = client_snapshot(
+        target,
+        state.client_books,
+        state.client_catalog,
+        state.account,
+        state.client_reservations,
+        state.client_realized,
+    )
     return _sizing(request, instrument, profile, limits, client.exposure.equity)

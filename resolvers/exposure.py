@@ -26,7 +26,7 @@ from domain.exposure import (
 from domain.instruments import Instrument
 from domain.limits import PlatformLimits
 from domain.positions import PositionBook
-from domain.values import Role
+from domain.values import Role, validate_page_limit
 from resolvers.deps import Deps
 
 MAX_HISTORY = 1000
@@ -127,8 +127,7 @@ async def exposure_history(
 ) -> list[ExposureReport]:
     """Stored snapshots, newest first."""
     target = client_scope(caller, client_id)
-    if not 1 <= limit <= MAX_HISTORY:
-        raise BadInput(f"limit must be between 1 and {MAX_HISTORY}", field="limit")
+    validate_page_limit(limit, MAX_HISTORY)
     if since is not None and until is not None and since >= until:
         raise BadInput("since must be before until", field="since")
     async with deps.db.read() as conn:

@@ -15,7 +15,7 @@ from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskUnavailable
 from domain.exposure import ClientExposure, book_totals, exposure_report
-from domain.instruments import Instrument, validate_volume
+from domain.instruments import Instrument, known_instrument
 from domain.ledger import (
     TradeClosed,
     TradeOpened,
@@ -23,6 +23,7 @@ from domain.ledger import (
     event_time,
     fingerprint_of,
     realized_pnl,
+    validate_open,
     validate_trade_id,
 )
 from domain.numbers import require_positive
@@ -33,10 +34,7 @@ from resolvers.exposure import load_client
 
 
 async def _instrument(conn: AsyncConnection, symbol: str) -> Instrument:
-    found = await catalog.get_instrument(conn, symbol)
-    if found is None:
-        raise BadInput(f"unknown instrument {symbol}", field="instrument")
-    return found
+    return known_instrument(await catalog.get_instrument(conn, symbol), symbol)
 
 
 async def _unrealized(conn: AsyncConnection, client_id: str) -> Decimal:
@@ -52,11 +50,33 @@ async def _locked_account(conn: AsyncConnection, client_id: str, at: datetime) -
     return account
 
 
-def _validate_open(event: TradeOpened, instrument: Instrument) -> None:
-    validate_volume(event.volume, instrument)
-    require_positive(event.entry_price, field="entryPrice")
-    if event.stop_loss is not None:
-        require_positive(event.stop_loss, field="stopLoss")
+async def _move_books(conn: AsyncConnection, trade: TradeOpened, *, opening: bool) -> None:
+    """Add a position to (or take it out of) the client's and the platform's books."""
+    client_book = await books.get_client_book(conn, trade.client_id, trade.symbol, trade.direction)
+    platform_book = await books.get_platform_book(conn, trade.symbol, trade.direction)
+    if opening:
+        client_book = client_book.opened(trade.volume, trade.entry_price)
+        platform_book = platform_book.opened(trade.volume, trade.entry_price)
+    else:
+        client_book = client_book.closed(trade.volume, trade.entry_price)
+        platform_book = platform_book.closed(trade.volume, trade.entry_price)
+    await books.save_client_book(conn, trade.client_id, client_book)
+    await books.save_platform_book(conn, platform_book)
+
+
+async def _settled(
+    conn: AsyncConnection,
+    deps: Deps,
+    now: datetime,
+    trade_id: str,
+    client_id: str,
+    raised: list[Alert],
+) -> TradeRecord:
+    """After a trade event: re-evaluate its breakers (alerts into `raised`), re-read the trade."""
+    raised.extend(await breakers.evaluate(conn, deps, now, clients=[client_id], platform=True))
+    stored = await ledger.get_trade(conn, trade_id)
+    assert stored is not None
+    return stored.record
 
 
 async def _apply_close(
@@ -73,14 +93,7 @@ async def _apply_close(
     closed_at = event_time(close.closed_at, now, field="closedAt")
     pnl = realized_pnl(opened.direction, opened.volume, opened.entry_price, close, instrument)
     await ledger.close_trade(conn, close, closed_at=closed_at, pnl=pnl, fingerprint=fingerprint)
-    client_book = await books.get_client_book(
-        conn, opened.client_id, opened.symbol, opened.direction
-    )
-    await books.save_client_book(
-        conn, opened.client_id, client_book.closed(opened.volume, opened.entry_price)
-    )
-    platform_book = await books.get_platform_book(conn, opened.symbol, opened.direction)
-    await books.save_platform_book(conn, platform_book.closed(opened.volume, opened.entry_price))
+    await _move_books(conn, opened, opening=False)
     await books.add_realized(conn, opened.client_id, deps.calendar.day_of(closed_at), pnl)
     account = await _locked_account(conn, opened.client_id, now)
     unrealized = await _unrealized(conn, opened.client_id)
@@ -108,7 +121,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
         raised.clear()
         await platform_db.lock_platform(conn)
         instrument = await _instrument(conn, event.symbol)
-        _validate_open(event, instrument)
+        validate_open(event, instrument)
         existing = await ledger.get_trade(conn, event.trade_id)
         if existing is not None:
             if existing.open_fingerprint != event.fingerprint():
@@ -124,14 +137,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
                 raise Conflict(f"signal {event.signal_id} was reserved for another client")
             await reservations.remove(conn, event.signal_id, now)
         await ledger.insert_trade(conn, event, opened_at=opened_at, at=now)
-        client_book = await books.get_client_book(
-            conn, event.client_id, event.symbol, event.direction
-        )
-        await books.save_client_book(
-            conn, event.client_id, client_book.opened(event.volume, event.entry_price)
-        )
-        platform_book = await books.get_platform_book(conn, event.symbol, event.direction)
-        await books.save_platform_book(conn, platform_book.opened(event.volume, event.entry_price))
+        await _move_books(conn, event, opening=True)
         # A position opened away from the mark moves equity at once.
         unrealized = await _unrealized(conn, event.client_id)
         await clients.save_account(
@@ -149,12 +155,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
             await ledger.delete_pending_close(conn, event.trade_id)
         loaded = await load_client(conn, deps, event.client_id, now)
         await snapshots.insert_snapshot(conn, exposure_report(loaded.exposure, now))
-        raised.extend(
-            await breakers.evaluate(conn, deps, now, clients=[event.client_id], platform=True)
-        )
-        stored = await ledger.get_trade(conn, event.trade_id)
-        assert stored is not None
-        return stored.record
+        return await _settled(conn, deps, now, event.trade_id, event.client_id, raised)
 
     opened = await deps.db.write(work)
     await breakers.publish(deps, raised)
@@ -197,12 +198,7 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
             return record
         assert record.opened is not None
         await _apply_close(conn, deps, record.opened, event, now, fingerprint=event.fingerprint())
-        raised.extend(
-            await breakers.evaluate(conn, deps, now, clients=[event.client_id], platform=True)
-        )
-        stored = await ledger.get_trade(conn, event.trade_id)
-        assert stored is not None
-        return stored.record
+        return await _settled(conn, deps, now, event.trade_id, event.client_id, raised)
 
     closed = await deps.db.write(work)
     await breakers.publish(deps, raised)

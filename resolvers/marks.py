@@ -15,34 +15,10 @@ from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput
 from domain.exposure import book_totals
-from domain.instruments import Instrument, normalize_symbol
-from domain.numbers import require_positive
+from domain.instruments import Instrument, validate_marks
 from domain.positions import PositionBook
 from resolvers import breakers
 from resolvers.deps import Deps
-
-MAX_MARKS_PER_CALL = 1000
-
-
-def validate_marks(
-    prices: list[tuple[str, Decimal, Decimal | None]],
-) -> list[tuple[str, Decimal, Decimal | None]]:
-    if not prices:
-        raise BadInput("prices must not be empty", field="prices")
-    if len(prices) > MAX_MARKS_PER_CALL:
-        raise BadInput(f"at most {MAX_MARKS_PER_CALL} prices per call", field="prices")
-    seen: set[str] = set()
-    out = []
-    for i, (raw, price, rate) in enumerate(prices):
-        symbol = normalize_symbol(raw, field=f"prices[{i}].instrument")
-        if symbol in seen:
-            raise BadInput(f"{symbol} appears twice", field=f"prices[{i}].instrument")
-        seen.add(symbol)
-        require_positive(price, field=f"prices[{i}].price")
-        if rate is not None:
-            require_positive(rate, field=f"prices[{i}].quoteToAccountRate")
-        out.append((symbol, price, rate))
-    return out
 
 
 async def update_mark_prices(

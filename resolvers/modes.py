@@ -10,14 +10,11 @@ from db import audit, clients
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
 from domain.breakers import Alert
-from domain.errors import BadInput
 from domain.profile import validate_client_id
-from domain.values import Role, TradingMode
+from domain.values import Role, TradingMode, validate_reason
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.profiles import ensure_profile
-
-MAX_REASON = 500
 
 
 async def set_trading_mode(
@@ -29,9 +26,7 @@ async def set_trading_mode(
     else:
         require_role(caller, *STAFF)
         validate_client_id(client_id)
-    reason = reason.strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise BadInput(f"reason must be 1-{MAX_REASON} characters", field="reason")
+    reason = validate_reason(reason)
     now = deps.now()
 
     async def work(conn: AsyncConnection) -> tuple[TradingMode, list[Alert]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -15,7 +16,7 @@ from domain.instruments import Instrument
 from domain.ledger import TradeRecord
 from domain.limits import PlatformLimits
 from domain.numbers import round2
-from domain.profile import ClientCeilings, RiskProfile
+from domain.profile import ClientCeilings, RiskLimits, RiskProfile
 from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
 from schema.enums import AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
@@ -23,6 +24,18 @@ from schema.enums import AlertLevel, Direction, LimitCheck, TradeStatus, Trading
 
 def _r(value: Decimal | None) -> Decimal | None:
     return None if value is None else round2(value)
+
+
+def _limit_fields(limits: RiskLimits | ClientCeilings) -> dict[str, Any]:
+    """The six limits as shown: percentages, lots and ratios to 2 decimals."""
+    return {
+        "max_drawdown_percent": round2(limits.max_drawdown_percent),
+        "max_daily_loss": _r(limits.max_daily_loss),
+        "max_position_size": round2(limits.max_position_size),
+        "max_open_positions": limits.max_open_positions,
+        "max_correlation_exposure": round2(limits.max_correlation_exposure),
+        "risk_per_trade_percent": round2(limits.risk_per_trade_percent),
+    }
 
 
 @strawberry.type(name="RiskProfile")
@@ -45,12 +58,7 @@ class RiskProfileView:
         return cls(
             id=strawberry.ID(str(profile.id)),
             client_id=profile.client_id,
-            max_drawdown_percent=round2(limits.max_drawdown_percent),
-            max_daily_loss=_r(limits.max_daily_loss),
-            max_position_size=round2(limits.max_position_size),
-            max_open_positions=limits.max_open_positions,
-            max_correlation_exposure=round2(limits.max_correlation_exposure),
-            risk_per_trade_percent=round2(limits.risk_per_trade_percent),
+            **_limit_fields(limits),
             trading_mode=profile.trading_mode,
             updated_at=profile.updated_at,
         )
@@ -241,14 +249,7 @@ class ClientCeilingsView:
 
     @classmethod
     def of(cls, c: ClientCeilings) -> ClientCeilingsView:
-        return cls(
-            max_drawdown_percent=round2(c.max_drawdown_percent),
-            max_daily_loss=_r(c.max_daily_loss),
-            max_position_size=round2(c.max_position_size),
-            max_open_positions=c.max_open_positions,
-            max_correlation_exposure=round2(c.max_correlation_exposure),
-            risk_per_trade_percent=round2(c.risk_per_trade_percent),
-        )
+        return cls(**_limit_fields(c))
 
 
 @strawberry.type(name="PlatformLimits")
