@@ -21,6 +21,7 @@ from domain.history import hour_bucket, snapshot_cutoff
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.exposure import load_platform
+from resolvers.unit_of_work import publish
 
 log = logging.getLogger("riskgate.jobs")
 
@@ -115,7 +116,7 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
     for i, part in enumerate(parts):
         stored = await deps.db.write(_evaluator(deps, now, part, platform_changed and i == 0))
         raised.extend(stored)
-        await breakers.publish(deps, stored)
+        await publish(deps, stored)
     return {"clients": measured, "changed": len(changed), "alerts": len(raised)}
 
 

@@ -27,7 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from db.engine import Database
 from domain.trading_day import TradingCalendar
 from jobs.tasks import JobResult, run_job
-from resolvers.deps import Deps
+from resolvers.deps import AlertBus, Deps
 
 log = logging.getLogger("riskgate.jobs")
 
@@ -51,15 +51,7 @@ class JobConfig(Protocol):
     def reservation_ttl_seconds(self) -> int: ...
 
 
-class Publisher(Protocol):
-    """The alert bus as the jobs use it."""
-
-    async def start(self) -> None: ...
-    async def close(self) -> None: ...
-    async def publish(self, alerts: list[object]) -> None: ...
-
-
-BusFactory = Callable[[], Publisher]
+BusFactory = Callable[[], AlertBus]
 
 
 def serialize(value: Any) -> bytes:
@@ -84,7 +76,7 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
-def open_deps(config: JobConfig, publisher: Publisher) -> tuple[Deps, Database]:
+def open_deps(config: JobConfig, publisher: AlertBus) -> tuple[Deps, Database]:
     db = Database(
         config.database_url,
         pool_size=min(config.db_pool_size, 4),
@@ -102,14 +94,14 @@ def open_deps(config: JobConfig, publisher: Publisher) -> tuple[Deps, Database]:
 async def _startup(ctx: dict[str, Any]) -> None:
     if "deps" in ctx:  # given by the caller (tests)
         return
-    publisher: Publisher = ctx["open_bus"]()
+    publisher: AlertBus = ctx["open_bus"]()
     await publisher.start()
     deps, db = open_deps(ctx["config"], publisher)
     ctx.update(deps=deps, db=db, publisher=publisher)
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
-    publisher: Publisher | None = ctx.pop("publisher", None)
+    publisher: AlertBus | None = ctx.pop("publisher", None)
     db: Database | None = ctx.pop("db", None)
     if publisher is not None:
         await publisher.close()

@@ -71,7 +71,7 @@ async def _stream(deps: Deps, scope: str | None, started: datetime) -> AsyncGene
                     for alert in await _catch_up(deps, scope, max(item.since, started)):
                         if seen.add(alert.id):
                             yield alert
-                elif isinstance(item, Alert) and visible(item, scope) and seen.add(item.id):
+                elif visible(item, scope) and seen.add(item.id):
                     yield item
     finally:
         log.debug("alert subscription closed (scope %s)", scope or "all")

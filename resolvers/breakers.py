@@ -3,13 +3,11 @@
 Every writer that can move a breaker (trades, cash flows, marks, profile and platform limit
 changes) calls `evaluate` at the end of its transaction, while it holds the platform lock, so
 the stored level and the data it was computed from can never disagree. The alerts it returns
-are published by the caller once the transaction has committed (`publish`).
+are published once the transaction has committed (`resolvers.unit_of_work`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select
@@ -29,8 +27,6 @@ from domain.exposure import client_exposure
 from domain.values import TradingMode
 from resolvers.deps import Deps
 from resolvers.exposure import load_platform
-
-log = logging.getLogger("riskgate.breakers")
 
 
 def readings_of(rows: ClientRows) -> list[Reading]:
@@ -80,8 +76,9 @@ async def evaluate(
 ) -> list[Alert]:
     """Measure, compare with the stored levels, store each change and its alert.
 
-    Call inside a write transaction that holds the platform lock; publish the result after
-    the commit. `clients`: ids, a subquery of ids, or None for every client."""
+    Call inside a write transaction that holds the platform lock; the writer returns the
+    result with its value (`Written`) to have it published after the commit.
+    `clients`: ids, a subquery of ids, or None for every client."""
     readings = await measure(conn, deps, now, clients=clients, platform=platform)
     if not readings:
         return []
@@ -102,17 +99,7 @@ async def mode_change_alert(
 ) -> Alert:
     """Store the alert for a trading-mode change (client, or the platform when None).
 
-    Call inside the transaction that changes the mode, and publish the returned alert after
-    the commit."""
+    Call inside the transaction that changes the mode; return the alert with the writer's
+    value (`Written`) to have it published after the commit."""
     [alert] = await alerts_db.record(conn, [mode_change(client_id, old, new, reason)], at=at)
     return alert
-
-
-async def publish(deps: Deps, alerts: Sequence[Alert]) -> None:
-    """Push committed alerts to subscribers. Never fails the caller: they are stored already."""
-    if not alerts:
-        return
-    try:
-        await deps.publish(list(alerts))
-    except Exception:
-        log.warning("publishing %d alert(s) failed; they are stored", len(alerts), exc_info=True)

@@ -3,12 +3,14 @@ the live alert feed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from db.engine import Database
+from domain.breakers import Alert, FeedGap
 from domain.trading_day import TradingCalendar
 
 
@@ -16,12 +18,30 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _drop(_alerts: object) -> None:
+async def _drop(_alerts: Sequence[Alert]) -> None:
     return None
 
 
-# Opens a subscription to alerts as they are published (and to gaps in that stream).
-AlertFeed = Callable[[], AbstractAsyncContextManager[AsyncIterator[object]]]
+# What a subscription receives: alerts as they are published, and gaps in that stream
+# (the subscriber catches up on a gap from the stored alerts).
+FeedItem = Alert | FeedGap
+AlertFeed = Callable[[], AbstractAsyncContextManager[AsyncIterator[FeedItem]]]
+Publish = Callable[[Sequence[Alert]], Awaitable[None]]
+
+
+class AlertBus(Protocol):
+    """Delivers committed alerts to subscribers (in this process, or in every process)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, alerts: Sequence[Alert]) -> None: ...
+
+    def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[FeedItem]]: ...
+
+    @property
+    def subscribers(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +53,6 @@ class Deps:
     check_timeout: float = 5.0
     now: Callable[[], datetime] = utc_now
     # Receives alerts after their transaction committed; the service plugs in its bus.
-    publish: Callable[[list[object]], Awaitable[None]] = field(default=_drop)
+    publish: Publish = field(default=_drop)
     # Live alerts for subscriptions; None where nothing can subscribe (jobs, the CLI).
     subscribe: AlertFeed | None = None

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import books, catalog, clients, ledger, reservations, snapshots
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
-from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskUnavailable
 from domain.exposure import ClientExposure, book_totals, exposure_report
@@ -31,6 +30,7 @@ from domain.profile import validate_client_id
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.exposure import load_client
+from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def _instrument(conn: AsyncConnection, symbol: str) -> Instrument:
@@ -70,13 +70,12 @@ async def _settled(
     now: datetime,
     trade_id: str,
     client_id: str,
-    raised: list[Alert],
-) -> TradeRecord:
-    """After a trade event: re-evaluate its breakers (alerts into `raised`), re-read the trade."""
-    raised.extend(await breakers.evaluate(conn, deps, now, clients=[client_id], platform=True))
+) -> Written[TradeRecord]:
+    """After a trade event: re-evaluate its breakers and re-read the trade."""
+    alerts = await breakers.evaluate(conn, deps, now, clients=[client_id], platform=True)
     stored = await ledger.get_trade(conn, trade_id)
     assert stored is not None
-    return stored.record
+    return Written(stored.record, alerts)
 
 
 async def _apply_close(
@@ -115,10 +114,8 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
         validate_trade_id(event.signal_id, field="signalId")
     now = deps.now()
     opened_at = event_time(event.opened_at, now, field="openedAt")
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> TradeRecord:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[TradeRecord]:
         await platform_db.lock_platform(conn)
         instrument = await _instrument(conn, event.symbol)
         validate_open(event, instrument)
@@ -126,7 +123,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
         if existing is not None:
             if existing.open_fingerprint != event.fingerprint():
                 raise Conflict(f"trade {event.trade_id} was already recorded with other values")
-            return existing.record
+            return Written(existing.record)
         pending = await ledger.get_pending_close(conn, event.trade_id)
         if pending is not None and pending.record.client_id != event.client_id:
             raise Conflict(f"trade {event.trade_id} was closed for another client")
@@ -155,11 +152,9 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
             await ledger.delete_pending_close(conn, event.trade_id)
         loaded = await load_client(conn, deps, event.client_id, now)
         await snapshots.insert_snapshot(conn, exposure_report(loaded.exposure, now))
-        return await _settled(conn, deps, now, event.trade_id, event.client_id, raised)
+        return await _settled(conn, deps, now, event.trade_id, event.client_id)
 
-    opened = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return opened
+    return await write_then_publish(deps, work)
 
 
 async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) -> TradeRecord:
@@ -170,10 +165,8 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
     require_positive(event.exit_price, field="exitPrice")
     now = deps.now()
     closed_at = event_time(event.closed_at, now, field="closedAt")
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> TradeRecord:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[TradeRecord]:
         await platform_db.lock_platform(conn)
         existing = await ledger.get_trade(conn, event.trade_id)
         if existing is None:
@@ -181,28 +174,26 @@ async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) ->
             if pending is not None:
                 if pending.close_fingerprint != event.fingerprint():
                     raise Conflict(f"trade {event.trade_id} already has a different close")
-                return pending.record
+                return Written(pending.record)
             # A close without closedAt happened when it arrived, not when its open shows up.
             await ledger.insert_pending_close(
                 conn, replace(event, closed_at=closed_at), fingerprint=event.fingerprint(), at=now
             )
             stored = await ledger.get_pending_close(conn, event.trade_id)
             assert stored is not None
-            return stored.record
+            return Written(stored.record)
         record = existing.record
         if record.client_id != event.client_id:
             raise Conflict(f"trade {event.trade_id} belongs to another client")
         if existing.close_fingerprint is not None:
             if existing.close_fingerprint != event.fingerprint():
                 raise Conflict(f"trade {event.trade_id} was already closed with other values")
-            return record
+            return Written(record)
         assert record.opened is not None
         await _apply_close(conn, deps, record.opened, event, now, fingerprint=event.fingerprint())
-        return await _settled(conn, deps, now, event.trade_id, event.client_id, raised)
+        return await _settled(conn, deps, now, event.trade_id, event.client_id)
 
-    closed = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return closed
+    return await write_then_publish(deps, work)
 
 
 async def record_cash_flow(
@@ -223,16 +214,14 @@ async def record_cash_flow(
     now = deps.now()
     at = event_time(occurred_at, now, field="occurredAt")
     fingerprint = fingerprint_of(client_id, amount, occurred_at)
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> ClientExposure:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[ClientExposure]:
         await platform_db.lock_platform(conn)
         existing = await ledger.get_cash_flow(conn, flow_id)
         if existing is not None:
             if existing.fingerprint != fingerprint:
                 raise Conflict(f"cash flow {flow_id} was already recorded with other values")
-            return (await load_client(conn, deps, client_id, now)).exposure
+            return Written((await load_client(conn, deps, client_id, now)).exposure)
         account = await _locked_account(conn, client_id, now)
         flow = ledger.CashFlowRecord(flow_id, client_id, amount, at, fingerprint)
         await ledger.insert_cash_flow(conn, flow, at=now)
@@ -240,9 +229,7 @@ async def record_cash_flow(
         await clients.save_account(
             conn, client_id, account.after_cash_flow(amount, unrealized), at=now
         )
-        raised.extend(await breakers.evaluate(conn, deps, now, clients=[client_id]))
-        return (await load_client(conn, deps, client_id, now)).exposure
+        alerts = await breakers.evaluate(conn, deps, now, clients=[client_id])
+        return Written((await load_client(conn, deps, client_id, now)).exposure, alerts)
 
-    account = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return account
+    return await write_then_publish(deps, work)

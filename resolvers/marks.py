@@ -11,7 +11,6 @@ from db import books, catalog, clients
 from db import platform as platform_db
 from db.jobqueries import holders_of
 from domain.access import STAFF, Caller, require_role
-from domain.breakers import Alert
 from domain.equity import AccountState
 from domain.errors import BadInput
 from domain.exposure import book_totals
@@ -19,6 +18,7 @@ from domain.instruments import Instrument, validate_marks
 from domain.positions import PositionBook
 from resolvers import breakers
 from resolvers.deps import Deps
+from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def update_mark_prices(
@@ -28,10 +28,8 @@ async def update_mark_prices(
     require_role(caller, *STAFF)
     marks = validate_marks(prices)
     now = deps.now()
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> int:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[int]:
         await platform_db.lock_platform(conn)
         known = await catalog.load_catalog(conn)
         for i, (symbol, _, _) in enumerate(marks):
@@ -41,12 +39,10 @@ async def update_mark_prices(
         symbols = [symbol for symbol, _, _ in marks]
         await raise_peaks(conn, symbols)
         holders = holders_of(symbols)
-        raised.extend(await breakers.evaluate(conn, deps, now, clients=holders, platform=True))
-        return len(marks)
+        alerts = await breakers.evaluate(conn, deps, now, clients=holders, platform=True)
+        return Written(len(marks), alerts)
 
-    updated = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return updated
+    return await write_then_publish(deps, work)
 
 
 async def raise_peaks(conn: AsyncConnection, symbols: list[str]) -> int:
@@ -59,11 +55,11 @@ async def raise_peaks(conn: AsyncConnection, symbols: list[str]) -> int:
         by_client[client_id].append(book)
         accounts[client_id] = account
         catalog_rows[instrument.symbol] = instrument
-    raised = []
+    new_peaks = []
     for client_id, client_books in by_client.items():
         account = accounts[client_id]
         updated = account.after_marks(book_totals(client_books, catalog_rows).unrealized)
         if updated.peak_equity != account.peak_equity:
-            raised.append((client_id, updated.peak_equity))
-    await clients.save_peaks(conn, raised)
-    return len(raised)
+            new_peaks.append((client_id, updated.peak_equity))
+    await clients.save_peaks(conn, new_peaks)
+    return len(new_peaks)

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit, clients
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
-from domain.breakers import Alert
 from domain.profile import validate_client_id
 from domain.values import Role, TradingMode, validate_reason
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.profiles import ensure_profile
+from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def set_trading_mode(
@@ -29,7 +29,7 @@ async def set_trading_mode(
     reason = validate_reason(reason)
     now = deps.now()
 
-    async def work(conn: AsyncConnection) -> tuple[TradingMode, list[Alert]]:
+    async def work(conn: AsyncConnection) -> Written[TradingMode]:
         limits, _ = await platform_db.get_limits(conn, lock=True)
         if client_id is None:
             old = limits.trading_mode
@@ -40,7 +40,7 @@ async def set_trading_mode(
             if old is not mode:
                 await clients.save_trading_mode(conn, client_id, mode, at=now)
         if old is mode:
-            return mode, []
+            return Written(mode)
         await audit.record_change(
             conn,
             actor_sub=caller.sub,
@@ -55,8 +55,6 @@ async def set_trading_mode(
         alert = await breakers.mode_change_alert(
             conn, deps, client_id=client_id, old=old, new=mode, reason=reason, at=now
         )
-        return mode, [alert]
+        return Written(mode, [alert])
 
-    result, alerts = await deps.db.write(work)
-    await breakers.publish(deps, alerts)
-    return result
+    return await write_then_publish(deps, work)

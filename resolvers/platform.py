@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit
 from db import platform as platform_db
 from domain.access import Caller, require_role
-from domain.breakers import Alert
 from domain.limits import PlatformLimits, validate_platform_limits
 from domain.values import Role
 from resolvers import breakers
 from resolvers.deps import Deps
+from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimits, datetime]:
@@ -37,15 +37,13 @@ async def update_platform_limits(
     """Partial update of the caps and client ceilings, validated as a whole and audited."""
     require_role(caller, Role.ADMIN)
     now = deps.now()
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> tuple[PlatformLimits, datetime]:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[tuple[PlatformLimits, datetime]]:
         current, updated_at = await platform_db.get_limits(conn, lock=True)
         ceilings = replace(current.client_ceilings, **ceiling_changes)
         updated = validate_platform_limits(replace(current, **changes, client_ceilings=ceilings))
         if updated == current:
-            return current, updated_at
+            return Written((current, updated_at))
         await platform_db.save_limits(conn, updated, at=now)
         await audit.record_change(
             conn,
@@ -57,9 +55,7 @@ async def update_platform_limits(
             after=_flat(updated),
             at=now,
         )
-        raised.extend(await breakers.evaluate(conn, deps, now, platform=True))
-        return updated, now
+        alerts = await breakers.evaluate(conn, deps, now, platform=True)
+        return Written((updated, now), alerts)
 
-    result = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return result
+    return await write_then_publish(deps, work)

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import audit, clients
 from db import platform as platform_db
 from domain.access import Caller, client_scope
-from domain.breakers import Alert
 from domain.errors import RiskUnavailable
 from domain.profile import RiskProfile, apply_limit_changes
 from resolvers import breakers
 from resolvers.deps import Deps
+from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def ensure_profile(conn: AsyncConnection, client_id: str, at: datetime) -> RiskProfile:
@@ -49,16 +49,14 @@ async def update_risk_profile(
     """Apply a partial update; a client stays within the platform's client ceilings."""
     target = client_scope(caller, client_id)
     now = deps.now()
-    raised: list[Alert] = []
 
-    async def work(conn: AsyncConnection) -> RiskProfile:
-        raised.clear()
+    async def work(conn: AsyncConnection) -> Written[RiskProfile]:
         limits, _ = await platform_db.get_limits(conn, lock=True)
         current = await ensure_profile(conn, target, now)
         ceilings = limits.client_ceilings if caller.is_client else None
         updated = apply_limit_changes(current.limits, changes, ceilings=ceilings)
         if updated == current.limits:
-            return current
+            return Written(current)
         await clients.save_limits(conn, target, updated, at=now)
         await audit.record_change(
             conn,
@@ -70,9 +68,7 @@ async def update_risk_profile(
             after=asdict(updated),
             at=now,
         )
-        raised.extend(await breakers.evaluate(conn, deps, now, clients=[target]))
-        return await ensure_profile(conn, target, now)
+        alerts = await breakers.evaluate(conn, deps, now, clients=[target])
+        return Written(await ensure_profile(conn, target, now), alerts)
 
-    profile = await deps.db.write(work)
-    await breakers.publish(deps, raised)
-    return profile
+    return await write_then_publish(deps, work)

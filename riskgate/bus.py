@@ -18,11 +18,11 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -31,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.breakers import Alert, FeedGap
 from domain.values import AlertLevel
+from resolvers.deps import AlertBus, FeedItem
 
 log = logging.getLogger("riskgate.bus")
 
@@ -74,17 +75,16 @@ class _Subscriber:
     handed out as a gap once the queue drains, so a slow reader catches up from storage."""
 
     def __init__(self, size: int) -> None:
-        self._items: deque[object] = deque()
+        self._items: deque[Alert] = deque()
         self._size = size
         self._ready = asyncio.Event()
         self._gap: datetime | None = None
 
-    def push(self, item: object) -> None:
+    def push(self, item: FeedItem) -> None:
         if isinstance(item, FeedGap):
             self._note_gap(item.since)
         elif len(self._items) >= self._size:
-            since = item.created_at if isinstance(item, Alert) else datetime.now(UTC)
-            self._note_gap(since - GAP_MARGIN)
+            self._note_gap(item.created_at - GAP_MARGIN)
         else:
             self._items.append(item)
         self._ready.set()
@@ -95,7 +95,7 @@ class _Subscriber:
     def __aiter__(self) -> _Subscriber:
         return self
 
-    async def __anext__(self) -> object:
+    async def __anext__(self) -> FeedItem:
         while True:
             if self._items:
                 return self._items.popleft()
@@ -112,12 +112,12 @@ class _Fanout:
     def __init__(self) -> None:
         self._subscribers: set[_Subscriber] = set()
 
-    def deliver(self, item: object) -> None:
+    def deliver(self, item: FeedItem) -> None:
         for subscriber in self._subscribers:
             subscriber.push(item)
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[object]]:
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[FeedItem]]:
         subscriber = _Subscriber(SUBSCRIBER_QUEUE)
         self._subscribers.add(subscriber)
         try:
@@ -128,19 +128,6 @@ class _Fanout:
     @property
     def count(self) -> int:
         return len(self._subscribers)
-
-
-class AlertBus(Protocol):
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def publish(self, alerts: list[object]) -> None: ...
-
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]: ...
-
-    @property
-    def subscribers(self) -> int: ...
 
 
 class InProcessBus:
@@ -155,12 +142,11 @@ class InProcessBus:
     async def close(self) -> None:
         return None
 
-    async def publish(self, alerts: list[object]) -> None:
+    async def publish(self, alerts: Sequence[Alert]) -> None:
         for alert in alerts:
-            if isinstance(alert, Alert):
-                self._fanout.deliver(alert)
+            self._fanout.deliver(alert)
 
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]:
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
         return self._fanout.subscribe()
 
     @property
@@ -211,14 +197,13 @@ class RedisBus:
         self._tasks.clear()
         await self._redis.aclose()
 
-    async def publish(self, alerts: list[object]) -> None:
-        sent = [a for a in alerts if isinstance(a, Alert)]
-        if not sent:
+    async def publish(self, alerts: Sequence[Alert]) -> None:
+        if not alerts:
             return
-        for alert in sent:
+        for alert in alerts:
             self._fanout.deliver(alert)
         message = json.dumps(
-            {"origin": self.origin, "alerts": [alert_to_json(a) for a in sent]},
+            {"origin": self.origin, "alerts": [alert_to_json(a) for a in alerts]},
             separators=(",", ":"),
         )
         if len(self._outbox) >= OUTBOX_LIMIT:
@@ -228,7 +213,7 @@ class RedisBus:
         self._drained.clear()
         self._wake.set()
 
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[object]]:
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
         return self._fanout.subscribe()
 
     @property

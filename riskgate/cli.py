@@ -15,7 +15,7 @@ from riskgate.auth import mint_token
 from riskgate.settings import Settings
 
 if TYPE_CHECKING:
-    from riskgate.bus import AlertBus
+    from resolvers.deps import AlertBus
 
 
 def _print_tokens(settings: Settings) -> None:

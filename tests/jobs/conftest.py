@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -41,8 +41,8 @@ class Published:
 
     alerts: list[Alert] = field(default_factory=list)
 
-    async def __call__(self, alerts: list[object]) -> None:
-        self.alerts.extend(a for a in alerts if isinstance(a, Alert))
+    async def __call__(self, alerts: Sequence[Alert]) -> None:
+        self.alerts.extend(alerts)
 
 
 class JobRunner:
