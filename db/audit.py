@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import audit_log
@@ -43,28 +43,6 @@ async def record(conn: AsyncConnection, entry: AuditEntry) -> None:
             reason=entry.reason,
         )
     )
-
-
-async def entries(
-    conn: AsyncConnection, *, client_id: str | None, action: str | None = None, limit: int = 100
-) -> list[AuditEntry]:
-    """Newest first."""
-    stmt = select(
-        audit_log.c.occurred_at,
-        audit_log.c.actor_sub,
-        audit_log.c.actor_role,
-        audit_log.c.action,
-        audit_log.c.client_id,
-        audit_log.c.old_values,
-        audit_log.c.new_values,
-        audit_log.c.reason,
-    )
-    if client_id is not None:
-        stmt = stmt.where(audit_log.c.client_id == client_id)
-    if action is not None:
-        stmt = stmt.where(audit_log.c.action == action)
-    stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
-    return [AuditEntry(*row) for row in await conn.execute(stmt)]
 
 
 async def record_change(

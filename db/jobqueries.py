@@ -10,8 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, exists, or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, delete, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.alerts import chunks
@@ -27,7 +26,7 @@ from db.tables import (
     reservations,
     risk_profiles,
 )
-from db.upsert import upsert
+from db.upsert import dialect_insert, upsert
 from domain.equity import AccountState
 from domain.exposure import Reservation
 from domain.instruments import Instrument
@@ -119,10 +118,6 @@ async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) 
     return out
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def holders_of(symbols: Sequence[str]) -> Select[Any]:
     """Ids of clients with an open position on one of `symbols`."""
     return (
@@ -156,7 +151,7 @@ async def insert_snapshots(conn: AsyncConnection, rows: Sequence[Mapping[str, An
     runs, or two workers, store one). Returns how many were inserted."""
     inserted = 0
     for start in range(0, len(rows), 5000):
-        stmt = _insert(conn, exposure_snapshots).on_conflict_do_nothing()
+        stmt = dialect_insert(conn, exposure_snapshots).on_conflict_do_nothing()
         result = await conn.execute(
             stmt.returning(exposure_snapshots.c.id), list(rows[start : start + 5000])
         )

@@ -186,7 +186,3 @@ async def sweep_expired(
     await lean.run(_DELETE_EXPIRED, now)
     await _adjust_totals(lean, [(r, -1) for r in expired], totals)
     return len(expired)
-
-
-# The purge job's name for the same operation.
-purge_expired = sweep_expired

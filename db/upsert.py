@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """The INSERT of the connection's dialect (both have ON CONFLICT clauses)."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
@@ -18,7 +19,7 @@ async def insert_ignore(
     conn: AsyncConnection, table: Table, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
 ) -> None:
     """Insert unless the key exists (get-or-create without a race)."""
-    await conn.execute(_insert(conn, table).on_conflict_do_nothing(), values)
+    await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), values)
 
 
 async def upsert(
@@ -29,7 +30,7 @@ async def upsert(
     keys: Sequence[str],
 ) -> None:
     """Insert, or overwrite the non-key columns of the existing row."""
-    stmt = _insert(conn, table)
+    stmt = dialect_insert(conn, table)
     sample = values if isinstance(values, Mapping) else values[0]
     updates = {c: stmt.excluded[c] for c in sample if c not in keys}
     await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), values)

@@ -18,7 +18,7 @@ from domain.access import Caller
 from domain.errors import Forbidden
 from domain.exposure import PlatformExposure
 from domain.limits import PlatformLimits
-from domain.numbers import ZERO, round2
+from domain.numbers import ZERO, loss_of, round2
 from domain.profile import RiskLimits, validate_client_id
 from domain.values import AlertLevel, TradingMode
 
@@ -59,11 +59,6 @@ def level_of(value: Decimal, limit: Decimal | None, warning_ratio: Decimal) -> A
     if value >= limit * warning_ratio:
         return AlertLevel.WARNING
     return AlertLevel.OK
-
-
-def loss_of(pnl: Decimal) -> Decimal:
-    """A loss as a positive amount; a gain is no loss."""
-    return -pnl if pnl < 0 else ZERO
 
 
 @dataclass(frozen=True, slots=True)

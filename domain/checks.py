@@ -11,7 +11,7 @@ from domain.equity import drawdown_percent
 from domain.exposure import ClientExposure, PlatformExposure, Reservation
 from domain.instruments import Instrument, notional
 from domain.limits import PlatformLimits
-from domain.numbers import ONE, ZERO, round2
+from domain.numbers import ONE, ZERO, loss_of, round2
 from domain.positions import PositionBook, book_notional
 from domain.profile import CORRELATION_OFF, RiskProfile
 from domain.values import Direction, TradingMode
@@ -172,11 +172,6 @@ def loss_at_stop(signal: Signal, instrument: Instrument) -> Decimal | None:
     return max(loss, ZERO)
 
 
-def daily_loss(daily_pnl: Decimal) -> Decimal:
-    """Today's loss as a positive amount; 0 on a winning day."""
-    return max(-daily_pnl, ZERO)
-
-
 def opposite_open_volume(
     books: Iterable[PositionBook], symbol: str, direction: Direction
 ) -> Decimal:
@@ -294,7 +289,7 @@ def check_daily_loss(
 ) -> CheckOutcome:
     """With a cap: today's loss must stay below it and, with a stop, loss + stop risk ≤ cap."""
     check = LimitCheck.MAX_DAILY_LOSS
-    lost = daily_loss(daily_pnl)
+    lost = loss_of(daily_pnl)
     if cap is None:
         return CheckOutcome(Headroom(check, None, lost, None))
     if lost >= cap:
@@ -399,7 +394,7 @@ def check_platform_positions(positions: int, limit: int) -> CheckOutcome:
 
 def check_platform_daily_loss(daily_pnl: Decimal, limit: Decimal) -> CheckOutcome:
     """The platform's loss today must be below its daily loss cap."""
-    lost = daily_loss(daily_pnl)
+    lost = loss_of(daily_pnl)
     message = (
         f"the platform has lost {_money(lost)} today, reaching its daily loss cap of "
         f"{_money(limit)}"

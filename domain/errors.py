@@ -26,12 +26,6 @@ class Conflict(RiskgateError):
     code = "CONFLICT"
 
 
-class NotFound(RiskgateError):
-    """The named object does not exist."""
-
-    code = "NOT_FOUND"
-
-
 class Unauthenticated(RiskgateError):
     """No token, or a token that does not verify."""
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain.errors import BadInput
+
 SNAPSHOT_RETENTION = timedelta(days=90)
+
+
+def validate_window(since: datetime | None, until: datetime | None) -> None:
+    """A history window must not be empty or reversed."""
+    if since is not None and until is not None and since >= until:
+        raise BadInput("since must be before until", field="since")
 
 
 def hour_bucket(at: datetime) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from domain.errors import BadInput
@@ -85,9 +85,10 @@ def validate_volume(volume: Decimal, instrument: Instrument, *, field: str = "vo
 
 
 def validate_instrument(instrument: Instrument) -> Instrument:
-    """Check an admin-supplied catalog entry."""
-    normalize_symbol(instrument.symbol, field="symbol")
-    if not instrument.correlation_group.strip() or len(instrument.correlation_group) > 40:
+    """Check an admin-supplied catalog entry; symbol and correlation group are upper-cased."""
+    symbol = normalize_symbol(instrument.symbol, field="symbol")
+    group = instrument.correlation_group.strip().upper()
+    if not group or len(group) > 40:
         raise BadInput("correlationGroup must be 1 to 40 characters", field="correlationGroup")
     require_positive(instrument.contract_size, field="contractSize")
     require_positive(instrument.quote_to_account_rate, field="quoteToAccountRate")
@@ -97,7 +98,7 @@ def validate_instrument(instrument: Instrument) -> Instrument:
         raise BadInput("minVolume must be a multiple of lotStep", field="minVolume")
     if instrument.max_volume < instrument.min_volume:
         raise BadInput("maxVolume must be at least minVolume", field="maxVolume")
-    return instrument
+    return replace(instrument, symbol=symbol, correlation_group=group)
 
 
 def _catalog() -> tuple[Instrument, ...]:

@@ -118,6 +118,13 @@ class TradeRecord:
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
+def validate_cash_flow_amount(amount: Decimal) -> Decimal:
+    """A deposit is positive, a withdrawal negative; nothing moves no money."""
+    if amount.is_zero():
+        raise BadInput("amount must not be 0", field="amount")
+    return amount
+
+
 def event_time(at: datetime | None, now: datetime, *, field: str) -> datetime:
     """When an event happened: as reported, or now when omitted; never in the future."""
     if at is None:

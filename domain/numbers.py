@@ -98,3 +98,8 @@ def percent(part: Decimal, whole: Decimal) -> Decimal:
     if whole <= 0:
         return ZERO
     return part / whole * HUNDRED
+
+
+def loss_of(pnl: Decimal) -> Decimal:
+    """A loss as a positive amount; a gain is no loss."""
+    return -pnl if pnl < 0 else ZERO

@@ -23,6 +23,3 @@ class TradingCalendar:
         """UTC instant at which `day` starts; DST follows the zone's rules."""
         local = datetime.combine(day, time(self.start_hour), tzinfo=self.timezone)
         return local.astimezone(UTC)
-
-    def current_start(self, now: datetime) -> datetime:
-        return self.start_of(self.day_of(now))

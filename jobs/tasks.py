@@ -158,7 +158,7 @@ async def purge_reservations(deps: Deps) -> JobResult:
 
     async def work(conn: AsyncConnection) -> int:
         await platform_db.lock_platform(conn)
-        return await reservations.purge_expired(conn, now)
+        return await reservations.sweep_expired(conn, now)
 
     return {"purged": await deps.db.write(work)}
 

@@ -12,7 +12,6 @@ from db import books, clients, reservations, snapshots
 from db import platform as platform_db
 from domain.access import Caller, client_scope, require_role
 from domain.equity import AccountState
-from domain.errors import BadInput
 from domain.exposure import (
     ClientExposure,
     ExposureReport,
@@ -23,6 +22,7 @@ from domain.exposure import (
     exposure_report,
     platform_exposure,
 )
+from domain.history import validate_window
 from domain.instruments import Instrument
 from domain.limits import PlatformLimits
 from domain.positions import PositionBook
@@ -128,8 +128,7 @@ async def exposure_history(
     """Stored snapshots, newest first."""
     target = client_scope(caller, client_id)
     validate_page_limit(limit, MAX_HISTORY)
-    if since is not None and until is not None and since >= until:
-        raise BadInput("since must be before until", field="since")
+    validate_window(since, until)
     async with deps.db.read() as conn:
         return await snapshots.list_snapshots(conn, target, since=since, until=until, limit=limit)
 

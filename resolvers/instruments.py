@@ -23,7 +23,7 @@ async def list_instruments(deps: Deps, caller: Caller) -> list[Instrument]:
 async def upsert_instrument(deps: Deps, caller: Caller, instrument: Instrument) -> Instrument:
     """Create or change a catalog entry (its mark is left as it is)."""
     require_role(caller, Role.ADMIN)
-    validate_instrument(instrument)
+    instrument = validate_instrument(instrument)
     now = deps.now()
 
     async def work(conn: AsyncConnection) -> Instrument:

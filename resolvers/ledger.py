@@ -12,7 +12,7 @@ from db import books, catalog, clients, ledger, reservations, snapshots
 from db import platform as platform_db
 from domain.access import STAFF, Caller, require_role
 from domain.equity import AccountState
-from domain.errors import BadInput, Conflict, RiskUnavailable
+from domain.errors import Conflict, RiskUnavailable
 from domain.exposure import ClientExposure, book_totals, exposure_report
 from domain.instruments import Instrument, known_instrument
 from domain.ledger import (
@@ -22,6 +22,7 @@ from domain.ledger import (
     event_time,
     fingerprint_of,
     realized_pnl,
+    validate_cash_flow_amount,
     validate_open,
     validate_trade_id,
 )
@@ -209,8 +210,7 @@ async def record_cash_flow(
     require_role(caller, *STAFF)
     validate_trade_id(flow_id, field="flowId")
     validate_client_id(client_id)
-    if amount.is_zero():
-        raise BadInput("amount must not be 0", field="amount")
+    validate_cash_flow_amount(amount)
     now = deps.now()
     at = event_time(occurred_at, now, field="occurredAt")
     fingerprint = fingerprint_of(client_id, amount, occurred_at)

@@ -15,7 +15,6 @@ from resolvers import ledger, marks, profiles
 from resolvers.deps import Deps
 
 SERVICE = Caller("demo-seeder", Role.SERVICE)
-CLIENTS = ("alice", "bob", "carol")
 
 
 async def is_empty(deps: Deps) -> bool:

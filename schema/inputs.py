@@ -140,7 +140,7 @@ class InstrumentInput:
     def instrument(self) -> Instrument:
         return Instrument(
             symbol=normalize_symbol(self.symbol, field="symbol"),
-            correlation_group=self.correlation_group.strip().upper(),
+            correlation_group=self.correlation_group,
             contract_size=self.contract_size,
             quote_to_account_rate=self.quote_to_account_rate,
             lot_step=self.lot_step,
