@@ -268,8 +268,9 @@ class InstrumentInput:
 class SignalInput:
     signal_id: str = strawberry.field(
         description=(
-            "Your id of the signal for this client, 1–128 printable characters. Idempotency key of "
-            "reserving checks: the same id and payload returns the first decision, another "
+            "Your id of this signal for this client, 1–128 printable characters; unique across "
+            "clients (a master signal copied to many clients needs one id per copy). Idempotency "
+            "key of reserving checks: the same id and payload returns the first decision, another "
             "payload is CONFLICT."
         )
     )
