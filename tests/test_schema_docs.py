@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -9,6 +12,8 @@ from graphql import (
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    parse,
+    validate,
 )
 from graphql.type import specified_scalar_types
 
@@ -78,3 +83,16 @@ def test_alert_kind_is_an_enum_of_every_breaker() -> None:
     assert isinstance(alert, GraphQLObjectType) and isinstance(kinds, GraphQLEnumType)
     assert str(alert.fields["kind"].type) == "AlertKind!"
     assert set(kinds.values) == {k.value for k in BreakerKind}
+
+
+API_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+
+
+def test_the_api_guide_documents_are_valid_against_the_schema() -> None:
+    # The guide's examples are what integrators copy: a renamed field must break this test.
+    documents = re.findall(r"```graphql\n(.*?)```", API_GUIDE.read_text(), re.S)
+    assert len(documents) >= 10
+    schema = build_schema()._schema
+    for document in documents:
+        errors = validate(schema, parse(document))
+        assert not errors, (document, errors)
