@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §5): roles, and a client reaching only its own data."""
+"""Who may do what (docs/api.md, roles): roles, and a client reaching only its own data."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,20 +14,53 @@ from domain.ledger import TradeClosed, TradeOpened
 from domain.numbers import LOT_STEP
 from schema.enums import Direction
 
+# The clientId argument of per-client operations.
+ClientIdArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The client; a client caller may omit it (it is the token's subject), service "
+        "and admin callers must give it."
+    ),
+]
+
 
 def given(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
     """The fields the caller actually sent (an explicit null included)."""
     return {n: getattr(obj, n) for n in names if getattr(obj, n) is not strawberry.UNSET}
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "A partial change of a client's limits: omitted fields stay as they are. Any value out of "
+        "range rejects the whole change (BAD_USER_INPUT naming the field)."
+    )
+)
 class RiskProfileInput:
-    max_drawdown_percent: Decimal | None = strawberry.UNSET
-    max_daily_loss: Decimal | None = strawberry.UNSET
-    max_position_size: Decimal | None = strawberry.UNSET
-    max_open_positions: int | None = strawberry.UNSET
-    max_correlation_exposure: Decimal | None = strawberry.UNSET
-    risk_per_trade_percent: Decimal | None = strawberry.UNSET
+    max_drawdown_percent: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Drawdown limit, percent 1–100."
+    )
+    max_daily_loss: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Daily loss cap in the account currency, > 0; an explicit null removes the cap (for a "
+            "ceiling: no ceiling)."
+        ),
+    )
+    max_position_size: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Largest volume of one signal, lots 0.01–100 on the 0.01 step.",
+    )
+    max_open_positions: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Most open positions plus reservations, 1–1000."
+    )
+    max_correlation_exposure: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Correlation ratio limit 0.01–1.00; 1.00 switches the check off.",
+    )
+    risk_per_trade_percent: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Share of equity risked at the stop when sizing, percent 0.10–10.00.",
+    )
 
     def changes(self) -> dict[str, Any]:
         return given(self, LIMIT_NAMES)
@@ -43,17 +76,36 @@ LIMIT_NAMES = (
 )
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "A trade the broker opened. Idempotent by tradeId: the same payload again changes nothing, "
+        "another payload is CONFLICT."
+    )
+)
 class TradeOpenedInput:
-    trade_id: str
-    client_id: str
-    instrument: str
-    direction: Direction
-    volume: Decimal
-    entry_price: Decimal
-    signal_id: str | None = None
-    stop_loss: Decimal | None = None
-    opened_at: datetime | None = None
+    trade_id: str = strawberry.field(
+        description="Your id of the trade, 1–128 printable characters (idempotency key)."
+    )
+    client_id: str = strawberry.field(
+        description="The client, 1–64 characters of letters, digits and ._:@-."
+    )
+    instrument: str = strawberry.field(
+        description="Symbol from the catalog (case-insensitive); unknown is BAD_USER_INPUT."
+    )
+    direction: Direction = strawberry.field(description="Side.")
+    volume: Decimal = strawberry.field(
+        description="Lots: a multiple of the instrument's lot step within its min and max volume."
+    )
+    entry_price: Decimal = strawberry.field(description="Fill price in the quote currency, > 0.")
+    signal_id: str | None = strawberry.field(
+        default=None,
+        description="The checked signal this trade executes: its reservation is consumed.",
+    )
+    stop_loss: Decimal | None = strawberry.field(default=None, description="Stop price, > 0.")
+    opened_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it opened (ISO 8601 with a zone, at most 5 minutes ahead); default: now.",
+    )
 
     def event(self) -> TradeOpened:
         return TradeOpened(
@@ -69,46 +121,98 @@ class TradeOpenedInput:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "A trade the broker closed. Idempotent by tradeId; may arrive before its open (it is kept "
+        "and applied when the open arrives)."
+    )
+)
 class TradeClosedInput:
-    trade_id: str
-    client_id: str
-    exit_price: Decimal
-    closed_at: datetime | None = None
-    pnl: Decimal | None = None
+    trade_id: str = strawberry.field(description="The tradeId of the open.")
+    client_id: str = strawberry.field(description="The client; must match the open.")
+    exit_price: Decimal = strawberry.field(description="Exit price in the quote currency, > 0.")
+    closed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it closed; decides the trading day of its P&L. Default: when it arrived.",
+    )
+    pnl: Decimal | None = strawberry.field(
+        default=None,
+        description=(
+            "Broker-booked realized P&L in the account currency (swaps and commissions included); "
+            "default: the price move at exitPrice."
+        ),
+    )
 
     def event(self) -> TradeClosed:
         return TradeClosed(self.trade_id, self.client_id, self.exit_price, self.closed_at, self.pnl)
 
 
-@strawberry.input
+@strawberry.input(
+    description="A deposit (amount > 0) or withdrawal (amount < 0). Idempotent by flowId."
+)
 class CashFlowInput:
-    flow_id: str
-    client_id: str
-    amount: Decimal
-    occurred_at: datetime | None = None
+    flow_id: str = strawberry.field(
+        description="Your id of the flow, 1–128 printable characters (idempotency key)."
+    )
+    client_id: str = strawberry.field(description="The client.")
+    amount: Decimal = strawberry.field(
+        description="Account currency: > 0 deposit, < 0 withdrawal, never 0."
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened (ISO 8601 with a zone); default: now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The latest price of one instrument.")
 class MarkPriceInput:
-    instrument: str
-    price: Decimal
-    quote_to_account_rate: Decimal | None = None
+    instrument: str = strawberry.field(description="Symbol from the catalog.")
+    price: Decimal = strawberry.field(description="Latest price in the quote currency, > 0.")
+    quote_to_account_rate: Decimal | None = strawberry.field(
+        default=None, description="New quote-to-account conversion rate, > 0; omitted: unchanged."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "The most permissive value a client may set for each limit of its own profile; same ranges "
+        "as the profile. Omitted fields stay as they are."
+    )
+)
 class ClientCeilingsInput(RiskProfileInput):
     """The most permissive value a client may set for each limit of its own profile."""
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "A partial change of the platform caps and client ceilings: omitted fields stay as they "
+        "are; an invalid value rejects the whole change."
+    )
+)
 class PlatformLimitsInput:
-    max_total_exposure: Decimal | None = strawberry.UNSET
-    max_open_positions: int | None = strawberry.UNSET
-    max_position_size: Decimal | None = strawberry.UNSET
-    max_daily_loss: Decimal | None = strawberry.UNSET
-    max_instrument_volume: Decimal | None = strawberry.UNSET
-    client_ceilings: ClientCeilingsInput | None = strawberry.UNSET
+    max_total_exposure: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Cap on platform notional incl. reservations (account currency), > 0.",
+    )
+    max_open_positions: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Cap on platform positions plus reservations, 1–1000000.",
+    )
+    max_position_size: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Largest volume of one signal (lots, on the 0.01 step), > 0.",
+    )
+    max_daily_loss: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Platform daily loss cap (account currency), > 0."
+    )
+    max_instrument_volume: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Cap on platform lots per instrument (on the 0.01 step); null: 5 × maxPositionSize."
+        ),
+    )
+    client_ceilings: ClientCeilingsInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Changes to the client ceilings."
+    )
 
     def changes(self) -> dict[str, Any]:
         return given(
@@ -127,15 +231,26 @@ class PlatformLimitsInput:
         return ceilings.changes() if ceilings else {}
 
 
-@strawberry.input
+@strawberry.input(description="A catalog entry to create or replace (its mark price is kept).")
 class InstrumentInput:
-    symbol: str
-    correlation_group: str
-    contract_size: Decimal
-    quote_to_account_rate: Decimal = Decimal(1)
-    lot_step: Decimal = LOT_STEP
-    min_volume: Decimal = LOT_STEP
-    max_volume: Decimal = Decimal(100)
+    symbol: str = strawberry.field(
+        description="Symbol: 1–20 characters A–Z, 0–9, _ or . (stored upper-case)."
+    )
+    correlation_group: str = strawberry.field(
+        description="Correlation group, 1–40 characters (stored upper-case)."
+    )
+    contract_size: Decimal = strawberry.field(description="Units of the underlying per lot, > 0.")
+    quote_to_account_rate: Decimal = strawberry.field(
+        default=Decimal(1),
+        description="Converts the quote currency into the account currency, > 0.",
+    )
+    lot_step: Decimal = strawberry.field(default=LOT_STEP, description="Volume step (lots), > 0.")
+    min_volume: Decimal = strawberry.field(
+        default=LOT_STEP, description="Smallest volume (lots), a multiple of lotStep."
+    )
+    max_volume: Decimal = strawberry.field(
+        default=Decimal(100), description="Largest volume (lots), at least minVolume."
+    )
 
     def instrument(self) -> Instrument:
         return Instrument(
@@ -149,15 +264,43 @@ class InstrumentInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A proposed trade for one client.")
 class SignalInput:
-    signal_id: str
-    instrument: str
-    direction: Direction
-    entry_price: Decimal
-    client_id: str | None = None
-    volume: Decimal | None = None
-    stop_loss: Decimal | None = None
+    signal_id: str = strawberry.field(
+        description=(
+            "Your id of this signal for this client, 1–128 printable characters; unique across "
+            "clients (a master signal copied to many clients needs one id per copy). Idempotency "
+            "key of reserving checks: the same id and payload returns the first decision, another "
+            "payload is CONFLICT."
+        )
+    )
+    instrument: str = strawberry.field(
+        description="Symbol from the catalog (case-insensitive); unknown is BAD_USER_INPUT."
+    )
+    direction: Direction = strawberry.field(description="Side.")
+    entry_price: Decimal = strawberry.field(
+        description="Entry price in the quote currency, > 0; the signal's notional is taken at it."
+    )
+    client_id: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The client; a client caller may omit it (it is the token's subject), service and "
+            "admin must give it."
+        ),
+    )
+    volume: Decimal | None = strawberry.field(
+        default=None,
+        description=(
+            "Lots (multiple of the lot step); omitted: sized from stopLoss and riskPerTradePercent."
+        ),
+    )
+    stop_loss: Decimal | None = strawberry.field(
+        default=None,
+        description=(
+            "Stop price, > 0. Required when volume is omitted; with it, the daily loss and "
+            "drawdown checks count the loss at the stop."
+        ),
+    )
 
     def request(self) -> SignalRequest:
         return SignalRequest(

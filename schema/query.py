@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
 from resolvers import alerts, checks, exposure, instruments, platform, profiles
 from schema.context import Info
+from schema.inputs import ClientIdArg
 from schema.permissions import Admin, Authenticated
 from schema.types import (
     BreakerAlertView,
@@ -22,26 +24,66 @@ from schema.types import (
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Reads. Every field needs a Bearer token; a client reaches only its own data (FORBIDDEN "
+        "otherwise)."
+    )
+)
 class Query:
-    @strawberry.field(permission_classes=[Authenticated])
-    async def risk_profile(self, info: Info, client_id: str | None = None) -> RiskProfileView:
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "A client's risk profile (created with the defaults on first sight). Roles: client "
+            "(own), service, admin."
+        ),
+    )
+    async def risk_profile(
+        self,
+        info: Info,
+        client_id: ClientIdArg = None,
+    ) -> RiskProfileView:
         ctx = info.context
         return RiskProfileView.of(await profiles.get_risk_profile(ctx.deps, ctx.user, client_id))
 
-    @strawberry.field(permission_classes=[Authenticated])
-    async def exposure(self, info: Info, client_id: str | None = None) -> ExposureView:
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "A client's exposure now. Reading never writes. Roles: client (own), service, admin."
+        ),
+    )
+    async def exposure(
+        self,
+        info: Info,
+        client_id: ClientIdArg = None,
+    ) -> ExposureView:
         ctx = info.context
         return ExposureView.of(await exposure.get_exposure(ctx.deps, ctx.user, client_id))
 
-    @strawberry.field(permission_classes=[Authenticated])
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "Stored exposure snapshots, newest first (one after each opened trade and hourly for "
+            "active clients). Roles: client (own), service, admin."
+        ),
+    )
     async def exposure_history(
         self,
         info: Info,
-        client_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
+        client_id: ClientIdArg = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only snapshots taken at or after this instant."),
+        ] = None,
+        until: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only snapshots taken before this instant; must be after since."
+            ),
+        ] = None,
+        limit: Annotated[
+            int, strawberry.argument(description="Most snapshots to return, 1–1000.")
+        ] = 100,
     ) -> list[ExposureView]:
         ctx = info.context
         reports = await exposure.exposure_history(
@@ -49,14 +91,25 @@ class Query:
         )
         return [ExposureView.of(r) for r in reports]
 
-    @strawberry.field(permission_classes=[Authenticated])
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "The volume that risks the profile's riskPerTradePercent of equity at the stop. "
+            "BAD_USER_INPUT when the stop equals the entry or equity is not positive. Roles: "
+            "client (own), service, admin."
+        ),
+    )
     async def position_size(
         self,
         info: Info,
-        instrument: str,
-        entry_price: Decimal,
-        stop_loss: Decimal,
-        client_id: str | None = None,
+        instrument: Annotated[str, strawberry.argument(description="Symbol from the catalog.")],
+        entry_price: Annotated[
+            Decimal, strawberry.argument(description="Entry price in the quote currency, > 0.")
+        ],
+        stop_loss: Annotated[
+            Decimal, strawberry.argument(description="Stop price, > 0, different from the entry.")
+        ],
+        client_id: ClientIdArg = None,
     ) -> PositionSizeView:
         ctx = info.context
         sizing = await checks.position_size(
@@ -69,35 +122,74 @@ class Query:
         )
         return PositionSizeView.of(sizing)
 
-    @strawberry.field(permission_classes=[Authenticated])
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "Stored decisions of reserving checks, newest first (dry runs are not stored). Roles: "
+            "client (own), service, admin."
+        ),
+    )
     async def risk_decisions(
-        self, info: Info, client_id: str | None = None, limit: int = 50
+        self,
+        info: Info,
+        client_id: ClientIdArg = None,
+        limit: Annotated[
+            int, strawberry.argument(description="Most decisions to return, 1–500.")
+        ] = 50,
     ) -> list[RiskCheckView]:
         ctx = info.context
         found = await checks.risk_decisions(ctx.deps, ctx.user, client_id, limit=limit)
         return [RiskCheckView.of(d) for d in found]
 
-    @strawberry.field(permission_classes=[Admin])
+    @strawberry.field(
+        permission_classes=[Admin],
+        description="Platform-wide exposure, limits, utilization and trading mode. Role: admin.",
+    )
     async def global_exposure(self, info: Info) -> GlobalExposureView:
         ctx = info.context
         snapshot = await exposure.global_exposure(ctx.deps, ctx.user)
         return GlobalExposureView.of(snapshot, ctx.deps.now())
 
-    @strawberry.field(permission_classes=[Authenticated])
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description="The instrument catalog. Roles: client, service, admin.",
+    )
     async def instruments(self, info: Info) -> list[InstrumentView]:
         ctx = info.context
         return [
             InstrumentView.of(i) for i in await instruments.list_instruments(ctx.deps, ctx.user)
         ]
 
-    @strawberry.field(permission_classes=[Admin])
+    @strawberry.field(
+        permission_classes=[Admin],
+        description="The platform caps, trading mode and client ceilings. Role: admin.",
+    )
     async def platform_limits(self, info: Info) -> PlatformLimitsView:
         ctx = info.context
         return PlatformLimitsView.of(*await platform.get_platform_limits(ctx.deps, ctx.user))
 
-    @strawberry.field(permission_classes=[Authenticated])
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description=(
+            "Stored breaker alerts, newest first. Roles: client (own), service and admin (one "
+            "client's, or all)."
+        ),
+    )
     async def breaker_alerts(
-        self, info: Info, client_id: str | None = None, limit: int = 100
+        self,
+        info: Info,
+        client_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "The client whose alerts to read; a client caller reads only its own. Service "
+                    "and admin: omit for every alert, platform ones included."
+                )
+            ),
+        ] = None,
+        limit: Annotated[
+            int, strawberry.argument(description="Most alerts to return, 1–1000.")
+        ] = 100,
     ) -> list[BreakerAlertView]:
         ctx = info.context
         found = await alerts.list_alerts(ctx.deps, ctx.user, client_id, limit=limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -16,11 +17,32 @@ from schema.permissions import Authenticated
 from schema.types import BreakerAlertView
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Live events over the graphql-transport-ws protocol; the token goes in the "
+        'connection_init payload as {"authorization": "Bearer <token>"}.'
+    )
+)
 class Subscription:
-    @strawberry.subscription(permission_classes=[Authenticated])
+    @strawberry.subscription(
+        permission_classes=[Authenticated],
+        description=(
+            "Alerts as they are raised: a client receives its own; service and admin one client's, "
+            "or every alert (platform ones included) when clientId is omitted."
+        ),
+    )
     async def breaker_alerts(
-        self, info: Info, client_id: str | None = None
+        self,
+        info: Info,
+        client_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "The client whose alerts to read; a client caller reads only its own. Service "
+                    "and admin: omit for every alert, platform ones included."
+                )
+            ),
+        ] = None,
     ) -> AsyncGenerator[BreakerAlertView, None]:
         """Alerts as they are raised: a client its own; service and admin one client's, or
         every alert when no clientId is given."""

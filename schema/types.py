@@ -19,7 +19,7 @@ from domain.numbers import round2
 from domain.profile import ClientCeilings, RiskLimits, RiskProfile
 from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
-from schema.enums import AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
+from schema.enums import AlertKind, AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
 
 
 def _r(value: Decimal | None) -> Decimal | None:
@@ -38,18 +38,49 @@ def _limit_fields(limits: RiskLimits | ClientCeilings) -> dict[str, Any]:
     }
 
 
-@strawberry.type(name="RiskProfile")
+@strawberry.type(
+    name="RiskProfile",
+    description=(
+        "A client's risk limits and trading mode. Created with the defaults the first time the "
+        "client is seen."
+    ),
+)
 class RiskProfileView:
-    id: strawberry.ID
-    client_id: str
-    max_drawdown_percent: Decimal
-    max_daily_loss: Decimal | None
-    max_position_size: Decimal
-    max_open_positions: int
-    max_correlation_exposure: Decimal
-    risk_per_trade_percent: Decimal
-    trading_mode: TradingMode
-    updated_at: datetime
+    id: strawberry.ID = strawberry.field(description="Stable id of the profile row.")
+    client_id: str = strawberry.field(description="The client this profile belongs to.")
+    max_drawdown_percent: Decimal = strawberry.field(
+        description=(
+            "Drawdown limit, percent 1–100 (default 20.00). MAX_DRAWDOWN fails at or above it."
+        )
+    )
+    max_daily_loss: Decimal | None = strawberry.field(
+        description=(
+            "Daily loss cap in the account currency (> 0); null means no cap and no MAX_DAILY_LOSS "
+            "check."
+        )
+    )
+    max_position_size: Decimal = strawberry.field(
+        description="Largest volume of one signal, lots 0.01–100 on the 0.01 step (default 1.00)."
+    )
+    max_open_positions: int = strawberry.field(
+        description="Most open positions plus active reservations, 1–1000 (default 5)."
+    )
+    max_correlation_exposure: Decimal = strawberry.field(
+        description=(
+            "Largest share of gross notional one correlation group may hold net, ratio 0.01–1.00 "
+            "(default 0.70); 1.00 switches the check off."
+        )
+    )
+    risk_per_trade_percent: Decimal = strawberry.field(
+        description=(
+            "Share of equity risked at the stop when a volume is sized, percent 0.10–10.00 "
+            "(default 2.00)."
+        )
+    )
+    trading_mode: TradingMode = strawberry.field(
+        description="The client's own trading mode (the platform's applies as well)."
+    )
+    updated_at: datetime = strawberry.field(description="When the limits or the mode last changed.")
 
     @classmethod
     def of(cls, profile: RiskProfile) -> RiskProfileView:
@@ -64,36 +95,83 @@ class RiskProfileView:
         )
 
 
-@strawberry.type(name="InstrumentExposure")
+@strawberry.type(
+    name="InstrumentExposure",
+    description="Open positions on one instrument (reservations not included).",
+)
 class InstrumentExposureView:
-    instrument: str
-    volume: Decimal
-    exposure: Decimal
+    instrument: str = strawberry.field(description="Instrument symbol.")
+    volume: Decimal = strawberry.field(description="Open lots, both directions added.")
+    exposure: Decimal = strawberry.field(
+        description=(
+            "Gross notional in the account currency: volume × contract size × price × "
+            "quote-to-account rate, at the mark when known, else at entry."
+        )
+    )
 
     @classmethod
     def of(cls, row: InstrumentExposure) -> InstrumentExposureView:
         return cls(instrument=row.symbol, volume=round2(row.volume), exposure=round2(row.exposure))
 
 
-@strawberry.type(name="DirectionExposure")
+@strawberry.type(
+    name="DirectionExposure", description="Gross notional of the open positions on one side."
+)
 class DirectionExposureView:
-    direction: Direction
-    exposure: Decimal
+    direction: Direction = strawberry.field(description="The side.")
+    exposure: Decimal = strawberry.field(
+        description="Gross notional of that side in the account currency."
+    )
 
 
-@strawberry.type(name="Exposure")
+@strawberry.type(
+    name="Exposure",
+    description=(
+        "A client's exposure at one instant: open positions at the latest marks, reservations "
+        "counted apart, equity, drawdown and daily P&L. Money in the account currency."
+    ),
+)
 class ExposureView:
-    client_id: str
-    timestamp: datetime
-    total_exposure: Decimal
-    by_instrument: list[InstrumentExposureView]
-    by_direction: list[DirectionExposureView]
-    open_positions_count: int
-    reserved_positions_count: int
-    reserved_exposure: Decimal
-    equity: Decimal
-    current_drawdown_percent: Decimal
-    daily_pnl: Decimal
+    client_id: str = strawberry.field(description="The client.")
+    timestamp: datetime = strawberry.field(description="When these figures were taken.")
+    total_exposure: Decimal = strawberry.field(
+        description=(
+            "Gross notional of the open positions (account currency); reservations are in "
+            "reservedExposure."
+        )
+    )
+    by_instrument: list[InstrumentExposureView] = strawberry.field(
+        description="Open positions per instrument, sorted by symbol."
+    )
+    by_direction: list[DirectionExposureView] = strawberry.field(
+        description="Gross notional per side (always both sides)."
+    )
+    open_positions_count: int = strawberry.field(description="Open positions.")
+    reserved_positions_count: int = strawberry.field(
+        description=(
+            "Active reservations: approved signals not yet opened, released or expired. They count "
+            "like open positions in every limit."
+        )
+    )
+    reserved_exposure: Decimal = strawberry.field(
+        description=(
+            "Notional held by active reservations (account currency), at each signal's entry price."
+        )
+    )
+    equity: Decimal = strawberry.field(
+        description=(
+            "Balance + unrealized P&L of open positions at the latest marks (account currency)."
+        )
+    )
+    current_drawdown_percent: Decimal = strawberry.field(
+        description="(peak equity − equity) / peak equity × 100; 0 with no positive peak."
+    )
+    daily_pnl: Decimal = strawberry.field(
+        description=(
+            "Equity − balance at the start of the trading day − net cash flows since (account "
+            "currency); negative is a loss."
+        )
+    )
 
     @classmethod
     def of(cls, report: ExposureReport) -> ExposureView:
@@ -115,21 +193,47 @@ class ExposureView:
         )
 
 
-@strawberry.type(name="GlobalExposure")
+@strawberry.type(
+    name="GlobalExposure",
+    description=(
+        "Platform-wide exposure, limits and utilization (admin). Money in the account currency."
+    ),
+)
 class GlobalExposureView:
-    timestamp: datetime
-    total_platform_exposure: Decimal
-    total_open_positions: int
-    reserved_positions: int
-    reserved_exposure: Decimal
-    max_exposure_limit: Decimal
-    max_positions_limit: int
-    exposure_utilization_percent: Decimal
-    positions_utilization_percent: Decimal
-    daily_platform_pnl: Decimal
-    max_daily_loss: Decimal
-    trading_mode: TradingMode
-    by_instrument: list[InstrumentExposureView]
+    timestamp: datetime = strawberry.field(description="When these figures were taken.")
+    total_platform_exposure: Decimal = strawberry.field(
+        description=(
+            "Gross notional of every open position (account currency); reservations are in "
+            "reservedExposure."
+        )
+    )
+    total_open_positions: int = strawberry.field(description="Open positions across all clients.")
+    reserved_positions: int = strawberry.field(
+        description="Active reservations across all clients."
+    )
+    reserved_exposure: Decimal = strawberry.field(
+        description="Notional held by active reservations (account currency)."
+    )
+    max_exposure_limit: Decimal = strawberry.field(
+        description="The platform's maxTotalExposure (account currency)."
+    )
+    max_positions_limit: int = strawberry.field(description="The platform's maxOpenPositions.")
+    exposure_utilization_percent: Decimal = strawberry.field(
+        description="(open + reserved notional) / maxTotalExposure × 100."
+    )
+    positions_utilization_percent: Decimal = strawberry.field(
+        description="(open positions + reservations) / maxOpenPositions × 100."
+    )
+    daily_platform_pnl: Decimal = strawberry.field(
+        description="Sum of the clients' daily P&L (account currency); negative is a loss."
+    )
+    max_daily_loss: Decimal = strawberry.field(
+        description="The platform's daily loss cap (account currency)."
+    )
+    trading_mode: TradingMode = strawberry.field(description="The platform's trading mode.")
+    by_instrument: list[InstrumentExposureView] = strawberry.field(
+        description="Open positions per instrument across all clients, sorted by symbol."
+    )
 
     @classmethod
     def of(cls, snapshot: PlatformSnapshot, at: datetime) -> GlobalExposureView:
@@ -151,21 +255,42 @@ class GlobalExposureView:
         )
 
 
-@strawberry.type(name="Trade")
+@strawberry.type(
+    name="Trade",
+    description=(
+        "A trade as the ledger knows it. Fields of the open are null while only its close has "
+        "arrived (status AWAITING_OPEN)."
+    ),
+)
 class TradeView:
-    trade_id: str
-    client_id: str
-    status: TradeStatus
-    signal_id: str | None
-    instrument: str | None
-    direction: Direction | None
-    volume: Decimal | None
-    entry_price: Decimal | None
-    stop_loss: Decimal | None
-    opened_at: datetime | None
-    exit_price: Decimal | None
-    closed_at: datetime | None
-    realized_pnl: Decimal | None
+    trade_id: str = strawberry.field(description="The caller's id of the trade (idempotency key).")
+    client_id: str = strawberry.field(description="The client the trade belongs to.")
+    status: TradeStatus = strawberry.field(description="Where the trade stands.")
+    signal_id: str | None = strawberry.field(
+        description="The checked signal this trade was opened from, if any."
+    )
+    instrument: str | None = strawberry.field(
+        description="Instrument symbol; null until the open arrives."
+    )
+    direction: Direction | None = strawberry.field(description="Side; null until the open arrives.")
+    volume: Decimal | None = strawberry.field(description="Lots; null until the open arrives.")
+    entry_price: Decimal | None = strawberry.field(
+        description="Entry price in the quote currency; null until the open arrives."
+    )
+    stop_loss: Decimal | None = strawberry.field(description="Stop price, when one was given.")
+    opened_at: datetime | None = strawberry.field(
+        description="When the trade opened; null until the open arrives."
+    )
+    exit_price: Decimal | None = strawberry.field(description="Exit price; null while open.")
+    closed_at: datetime | None = strawberry.field(
+        description="When the trade closed (decides its trading day); null while open."
+    )
+    realized_pnl: Decimal | None = strawberry.field(
+        description=(
+            "Realized P&L in the account currency: the reported pnl, else the price move at the "
+            "exit; null until both open and close are known."
+        )
+    )
 
     @classmethod
     def of(cls, record: TradeRecord) -> TradeView:
@@ -187,16 +312,25 @@ class TradeView:
         )
 
 
-@strawberry.type(name="Account")
+@strawberry.type(
+    name="Account",
+    description="A client's account after a cash flow. Money in the account currency.",
+)
 class AccountView:
-    client_id: str
-    balance: Decimal
-    equity: Decimal
-    peak_equity: Decimal
-    current_drawdown_percent: Decimal
-    net_cash_flows: Decimal
-    realized_pnl: Decimal
-    open_positions_count: int
+    client_id: str = strawberry.field(description="The client.")
+    balance: Decimal = strawberry.field(
+        description="Net cash flows + realized P&L (account currency)."
+    )
+    equity: Decimal = strawberry.field(description="Balance + unrealized P&L at the latest marks.")
+    peak_equity: Decimal = strawberry.field(
+        description="High-water mark of equity; cash flows move it with equity."
+    )
+    current_drawdown_percent: Decimal = strawberry.field(
+        description="(peak equity − equity) / peak equity × 100."
+    )
+    net_cash_flows: Decimal = strawberry.field(description="Deposits minus withdrawals.")
+    realized_pnl: Decimal = strawberry.field(description="Realized P&L of every closed trade.")
+    open_positions_count: int = strawberry.field(description="Open positions.")
 
     @classmethod
     def of(cls, exposure: ClientExposure) -> AccountView:
@@ -213,16 +347,31 @@ class AccountView:
         )
 
 
-@strawberry.type(name="Instrument")
+@strawberry.type(
+    name="Instrument",
+    description="A catalog entry: how a lot of the instrument converts into money.",
+)
 class InstrumentView:
-    symbol: str
-    correlation_group: str
-    contract_size: Decimal
-    quote_to_account_rate: Decimal
-    lot_step: Decimal
-    min_volume: Decimal
-    max_volume: Decimal
-    mark_price: Decimal | None
+    symbol: str = strawberry.field(description="Upper-case symbol, e.g. EURUSD.")
+    correlation_group: str = strawberry.field(
+        description="Group for CORRELATION_EXPOSURE, e.g. FX_MAJORS, METALS."
+    )
+    contract_size: Decimal = strawberry.field(
+        description="Units of the underlying per lot (100000 for FX majors, 100 for XAUUSD)."
+    )
+    quote_to_account_rate: Decimal = strawberry.field(
+        description="Converts a price in the quote currency into the account currency."
+    )
+    lot_step: Decimal = strawberry.field(description="Volumes must be a multiple of this (lots).")
+    min_volume: Decimal = strawberry.field(description="Smallest volume accepted (lots).")
+    max_volume: Decimal = strawberry.field(
+        description="Largest volume accepted in one signal or trade (lots)."
+    )
+    mark_price: Decimal | None = strawberry.field(
+        description=(
+            "Latest mark price; null until marks are sent (positions are then valued at entry)."
+        )
+    )
 
     @classmethod
     def of(cls, i: Instrument) -> InstrumentView:
@@ -238,30 +387,76 @@ class InstrumentView:
         )
 
 
-@strawberry.type(name="ClientCeilings")
+@strawberry.type(
+    name="ClientCeilings",
+    description=(
+        "The most permissive value a client may set for each limit of its own profile (admin-set). "
+        "Service and admin callers are bound only by the allowed ranges."
+    ),
+)
 class ClientCeilingsView:
-    max_drawdown_percent: Decimal
-    max_daily_loss: Decimal | None
-    max_position_size: Decimal
-    max_open_positions: int
-    max_correlation_exposure: Decimal
-    risk_per_trade_percent: Decimal
+    max_drawdown_percent: Decimal = strawberry.field(
+        description="Highest maxDrawdownPercent a client may set."
+    )
+    max_daily_loss: Decimal | None = strawberry.field(
+        description=(
+            "Highest maxDailyLoss a client may set; null means no ceiling (a client may also clear "
+            "its cap)."
+        )
+    )
+    max_position_size: Decimal = strawberry.field(
+        description="Highest maxPositionSize a client may set (lots)."
+    )
+    max_open_positions: int = strawberry.field(
+        description="Highest maxOpenPositions a client may set."
+    )
+    max_correlation_exposure: Decimal = strawberry.field(
+        description="Highest maxCorrelationExposure a client may set (ratio)."
+    )
+    risk_per_trade_percent: Decimal = strawberry.field(
+        description="Highest riskPerTradePercent a client may set."
+    )
 
     @classmethod
     def of(cls, c: ClientCeilings) -> ClientCeilingsView:
         return cls(**_limit_fields(c))
 
 
-@strawberry.type(name="PlatformLimits")
+@strawberry.type(
+    name="PlatformLimits",
+    description=(
+        "Platform-wide caps (circuit breakers), the platform trading mode and the client ceilings "
+        "(admin)."
+    ),
+)
 class PlatformLimitsView:
-    max_total_exposure: Decimal
-    max_open_positions: int
-    max_position_size: Decimal
-    max_daily_loss: Decimal
-    max_instrument_volume: Decimal
-    trading_mode: TradingMode
-    client_ceilings: ClientCeilingsView
-    updated_at: datetime
+    max_total_exposure: Decimal = strawberry.field(
+        description=(
+            "Cap on platform notional incl. reservations (account currency; default 500000)."
+        )
+    )
+    max_open_positions: int = strawberry.field(
+        description="Cap on platform open positions plus reservations (default 50)."
+    )
+    max_position_size: Decimal = strawberry.field(
+        description="Largest volume of any one signal, lots (default 100)."
+    )
+    max_daily_loss: Decimal = strawberry.field(
+        description="Platform daily loss cap (account currency; default 50000)."
+    )
+    max_instrument_volume: Decimal = strawberry.field(
+        description=(
+            "Cap on platform lots per instrument, open plus reserved; 5 × maxPositionSize unless "
+            "set."
+        )
+    )
+    trading_mode: TradingMode = strawberry.field(
+        description="The platform's trading mode (the kill switch)."
+    )
+    client_ceilings: ClientCeilingsView = strawberry.field(
+        description="What clients may set on their own profiles."
+    )
+    updated_at: datetime = strawberry.field(description="When the limits last changed.")
 
     @classmethod
     def of(cls, limits: PlatformLimits, updated_at: datetime) -> PlatformLimitsView:
@@ -277,12 +472,22 @@ class PlatformLimitsView:
         )
 
 
-@strawberry.type(name="Violation")
+@strawberry.type(
+    name="Violation", description="A failed check: what was compared and why it failed."
+)
 class ViolationView:
-    check: LimitCheck
-    limit: Decimal
-    current: Decimal
-    message: str
+    check: LimitCheck = strawberry.field(description="The check that failed.")
+    limit: Decimal = strawberry.field(
+        description=(
+            "The limit compared against (units of the check: money, lots, percent, ratio or count)."
+        )
+    )
+    current: Decimal = strawberry.field(
+        description=(
+            "The value compared with the limit, the signal counted where the check counts it."
+        )
+    )
+    message: str = strawberry.field(description="Human-readable reason.")
 
     @classmethod
     def of(cls, v: Violation) -> ViolationView:
@@ -291,12 +496,22 @@ class ViolationView:
         )
 
 
-@strawberry.type(name="Headroom")
+@strawberry.type(
+    name="Headroom",
+    description=(
+        "Room left under one finite limit before the signal; no row for a check that is off or "
+        "uncapped."
+    ),
+)
 class HeadroomView:
-    check: LimitCheck
-    limit: Decimal
-    used: Decimal
-    remaining: Decimal
+    check: LimitCheck = strawberry.field(description="The check.")
+    limit: Decimal = strawberry.field(description="The limit.")
+    used: Decimal = strawberry.field(
+        description="Usage before the signal (0 for the per-signal size checks)."
+    )
+    remaining: Decimal = strawberry.field(
+        description="max(limit − used, 0): for the size checks, the largest volume allowed."
+    )
 
     @classmethod
     def all_of(cls, rows: tuple[Headroom, ...]) -> list[HeadroomView]:
@@ -313,20 +528,56 @@ class HeadroomView:
         ]
 
 
-@strawberry.type(name="RiskCheck")
+@strawberry.type(
+    name="RiskCheck",
+    description=(
+        "The decision on one signal: passes or not, every violation, the headroom, and the "
+        "client's exposure and profile as they were when it was decided."
+    ),
+)
 class RiskCheckView:
-    signal_id: str
-    client_id: str
-    passes: bool
-    volume: Decimal
-    notional: Decimal
-    violations: list[ViolationView]
-    headroom: list[HeadroomView]
-    exposure: ExposureView
-    profile: RiskProfileView
-    decision_id: strawberry.ID | None
-    reservation_expires_at: datetime | None
-    checked_at: datetime
+    signal_id: str = strawberry.field(description="The signal's id (idempotency key).")
+    client_id: str = strawberry.field(description="The client the signal was checked for.")
+    passes: bool = strawberry.field(
+        description=(
+            "True when no check failed. A passing reserving check holds a reservation until "
+            "reservationExpiresAt."
+        )
+    )
+    volume: Decimal = strawberry.field(
+        description=(
+            "The volume checked (lots): the one sent, or the sized one when volume was omitted."
+        )
+    )
+    notional: Decimal = strawberry.field(
+        description="The signal's notional at its entry price (account currency)."
+    )
+    violations: list[ViolationView] = strawberry.field(
+        description="Every failing check; empty when passes."
+    )
+    headroom: list[HeadroomView] = strawberry.field(
+        description="Room left under each finite limit, before the signal."
+    )
+    exposure: ExposureView = strawberry.field(
+        description=(
+            "The client's exposure when decided (with the new reservation when one was taken)."
+        )
+    )
+    profile: RiskProfileView = strawberry.field(
+        description="The client's profile used for the decision."
+    )
+    decision_id: strawberry.ID | None = strawberry.field(
+        description="Id of the stored decision; null for a dry run (nothing is stored)."
+    )
+    reservation_expires_at: datetime | None = strawberry.field(
+        description=(
+            "When the reservation lapses if no trade consumes it and it is not released; null when "
+            "nothing was reserved (failed check or dry run)."
+        )
+    )
+    checked_at: datetime = strawberry.field(
+        description="When the decision was taken (a replay returns the first one's)."
+    )
 
     @classmethod
     def of(cls, d: Decision) -> RiskCheckView:
@@ -346,13 +597,31 @@ class RiskCheckView:
         )
 
 
-@strawberry.type(name="PositionSize")
+@strawberry.type(
+    name="PositionSize",
+    description="A volume sized to risk the profile's riskPerTradePercent of equity at the stop.",
+)
 class PositionSizeView:
-    volume: Decimal
-    risk_amount: Decimal
-    risk_at_stop: Decimal
-    equity: Decimal
-    clamped_by: str | None
+    volume: Decimal = strawberry.field(
+        description=(
+            "Sized volume in lots: rounded down to the lot step, then clamped to the allowed range."
+        )
+    )
+    risk_amount: Decimal = strawberry.field(
+        description=(
+            "Money meant to be risked: equity × riskPerTradePercent / 100 (account currency)."
+        )
+    )
+    risk_at_stop: Decimal = strawberry.field(
+        description="Money lost at the stop with the returned volume (account currency)."
+    )
+    equity: Decimal = strawberry.field(description="The client's equity used for sizing.")
+    clamped_by: str | None = strawberry.field(
+        description=(
+            "The bound that replaced the computed volume (MIN_VOLUME, MAX_POSITION_SIZE, "
+            "PLATFORM_POSITION_SIZE, INSTRUMENT_MAX_VOLUME); null when it fit."
+        )
+    )
 
     @classmethod
     def of(cls, p: PositionSizing) -> PositionSizeView:
@@ -365,24 +634,43 @@ class PositionSizeView:
         )
 
 
-@strawberry.type(name="BreakerAlert")
+@strawberry.type(
+    name="BreakerAlert",
+    description=(
+        "A breaker changed level, or a trading mode changed. Raised on a change of level only, "
+        "stored, and pushed to subscribers."
+    ),
+)
 class BreakerAlertView:
-    id: strawberry.ID
-    client_id: str | None
-    kind: str
-    level: AlertLevel
-    previous_level: AlertLevel
-    value: Decimal
-    limit: Decimal
-    message: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Stable alert id (increasing).")
+    client_id: str | None = strawberry.field(
+        description="The client; null for a platform breaker or a platform mode change."
+    )
+    kind: AlertKind = strawberry.field(description="Which breaker.")
+    level: AlertLevel = strawberry.field(description="The new level.")
+    previous_level: AlertLevel = strawberry.field(description="The level before.")
+    value: Decimal = strawberry.field(
+        description=(
+            "The reading that crossed a threshold (percent for drawdown, else account currency); 0 "
+            "for a mode change."
+        )
+    )
+    limit: Decimal = strawberry.field(
+        description=(
+            "The limit it is measured against; 0 for a mode change or a removed daily loss cap."
+        )
+    )
+    message: str = strawberry.field(
+        description="Human-readable description, with the reason for a mode change."
+    )
+    created_at: datetime = strawberry.field(description="When the alert was raised.")
 
     @classmethod
     def of(cls, alert: Alert) -> BreakerAlertView:
         return cls(
             id=strawberry.ID(str(alert.id)),
             client_id=alert.client_id,
-            kind=alert.kind,
+            kind=AlertKind(alert.kind),
             level=alert.level,
             previous_level=alert.previous_level,
             value=round2(alert.value),

@@ -441,7 +441,7 @@ async def test_headroom_is_limit_minus_used(api: GraphQLClient) -> None:
 
 # --- sizing ----------------------------------------------------------------------------------
 
-SPEC_SIZE = {"instrument": "EURUSD", "entry": "1.1000", "stop": "1.0950"}
+SIZING_EXAMPLE = {"instrument": "EURUSD", "entry": "1.1000", "stop": "1.0950"}
 
 
 async def test_spec_sizing_example_via_position_size(api: GraphQLClient) -> None:
@@ -453,11 +453,11 @@ async def test_spec_sizing_example_via_position_size(api: GraphQLClient) -> None
         "equity": "10000.00",
         "clampedBy": None,
     }
-    as_service = await api.ok(POSITION_SIZE, {"clientId": "alice", **SPEC_SIZE})
+    as_service = await api.ok(POSITION_SIZE, {"clientId": "alice", **SIZING_EXAMPLE})
     assert as_service["positionSize"] == expected
-    as_client = await api.ok(POSITION_SIZE, SPEC_SIZE, role="client", sub="alice")
+    as_client = await api.ok(POSITION_SIZE, SIZING_EXAMPLE, role="client", sub="alice")
     assert as_client["positionSize"] == expected
-    other = await api.post(POSITION_SIZE, {"clientId": "bob", **SPEC_SIZE}, role="client")
+    other = await api.post(POSITION_SIZE, {"clientId": "bob", **SIZING_EXAMPLE}, role="client")
     assert_denied(other)
 
 

@@ -625,7 +625,7 @@ def client_strategy(draw: st.DrawFn) -> ClientState:
 def _expected_failures(
     sig: Signal, prof: RiskProfile, state: ClientState, plat: PlatformState
 ) -> set[LimitCheck]:
-    """The spec's table, recomputed from scratch with the signal added to the client's book."""
+    """The checks table (docs/rules.md), recomputed with the signal added to the book."""
     inst = CATALOG[sig.symbol]
     limits = prof.limits
     caps = plat.limits
