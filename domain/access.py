@@ -1,8 +1,9 @@
-"""Who may do what (docs/api.md, roles): roles, and a client reaching only its own data."""
+"""Who may do what: the role table, and a client reaching only its own data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain.errors import BadInput, Forbidden
 from domain.profile import validate_client_id
@@ -39,3 +40,54 @@ def client_scope(caller: Caller, client_id: str | None) -> str:
 
 
 STAFF = (Role.SERVICE, Role.ADMIN)
+
+
+class Scope(StrEnum):
+    """Who may call an operation."""
+
+    ANYONE = "anyone"  # every authenticated caller
+    OWN = "own"  # a client for itself; the service and admins for any client they name
+    STAFF = "staff"  # the approval service and admins
+    ADMIN = "admin"  # operators only
+
+
+# The role table: every operation of the API and who may call it. Resolvers authorize
+# through it (`authorize`), and the access tests read it.
+ROLE_TABLE: dict[str, Scope] = {
+    "riskProfile": Scope.OWN,
+    "exposure": Scope.OWN,
+    "exposureHistory": Scope.OWN,
+    "positionSize": Scope.OWN,
+    "riskDecisions": Scope.OWN,
+    "breakerAlerts": Scope.OWN,
+    "updateRiskProfile": Scope.OWN,
+    "checkSignal.dryRun": Scope.OWN,
+    "checkSignal": Scope.STAFF,
+    "releaseSignal": Scope.STAFF,
+    "recordTradeOpened": Scope.STAFF,
+    "recordTradeClosed": Scope.STAFF,
+    "recordCashFlow": Scope.STAFF,
+    "updateMarkPrices": Scope.STAFF,
+    "setTradingMode.client": Scope.STAFF,
+    "setTradingMode.platform": Scope.ADMIN,
+    "globalExposure": Scope.ADMIN,
+    "platformLimits": Scope.ADMIN,
+    "updatePlatformLimits": Scope.ADMIN,
+    "upsertInstrument": Scope.ADMIN,
+    "instruments": Scope.ANYONE,
+}
+
+_ROLES = {
+    Scope.ANYONE: tuple(Role),
+    Scope.OWN: tuple(Role),
+    Scope.STAFF: STAFF,
+    Scope.ADMIN: (Role.ADMIN,),
+}
+
+
+def authorize(caller: Caller, operation: str) -> Caller:
+    """Refuse a caller whose role the role table does not allow for `operation`.
+
+    Operations scoped to a client (`Scope.OWN`) then resolve their target with
+    `client_scope`."""
+    return require_role(caller, *_ROLES[ROLE_TABLE[operation]])

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import decisions, reservations
 from db import platform as platform_db
 from db.checkstate import CheckState, load_check_state, save_check
-from domain.access import STAFF, Caller, client_scope, require_role
+from domain.access import Caller, authorize, client_scope
 from domain.checks import ClientState, Signal, evaluate, platform_state
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
@@ -133,8 +133,7 @@ async def check_signal(
     deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool
 ) -> Decision:
     """Decide a signal; a normal (reserving) check stores the decision and the reservation."""
-    if not dry_run:
-        require_role(caller, *STAFF)
+    authorize(caller, "checkSignal.dryRun" if dry_run else "checkSignal")
     request = validate_signal(
         replace(request, client_id=client_scope(caller, request.client_id or None))
     )
@@ -212,7 +211,7 @@ async def _reserving(
 
 async def release_signal(deps: Deps, caller: Caller, signal_id: str) -> bool:
     """Give back a reservation; False when none was held (released, consumed or expired)."""
-    require_role(caller, *STAFF)
+    authorize(caller, "releaseSignal")
     validate_trade_id(signal_id, field="signalId")
     now = deps.now()
 

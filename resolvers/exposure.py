@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import books, clients, reservations, snapshots
 from db import platform as platform_db
-from domain.access import Caller, client_scope, require_role
+from domain.access import Caller, authorize, client_scope
 from domain.equity import AccountState
 from domain.exposure import (
     ClientExposure,
@@ -26,7 +26,7 @@ from domain.history import validate_window
 from domain.instruments import Instrument
 from domain.limits import PlatformLimits
 from domain.positions import PositionBook
-from domain.values import Role, validate_page_limit
+from domain.values import validate_page_limit
 from resolvers.deps import Deps
 
 MAX_HISTORY = 1000
@@ -135,7 +135,7 @@ async def exposure_history(
 
 async def global_exposure(deps: Deps, caller: Caller) -> PlatformSnapshot:
     """Platform-wide sums, limits, utilization and trading mode (admin)."""
-    require_role(caller, Role.ADMIN)
+    authorize(caller, "globalExposure")
     now = deps.now()
     async with deps.db.read() as conn:
         return await load_platform(conn, deps, now)

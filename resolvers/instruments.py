@@ -8,21 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import audit, catalog
 from db import platform as platform_db
-from domain.access import Caller, require_role
+from domain.access import Caller, authorize
 from domain.instruments import Instrument, validate_instrument
-from domain.values import Role
 from resolvers.deps import Deps
 
 
 async def list_instruments(deps: Deps, caller: Caller) -> list[Instrument]:
-    del caller  # every authenticated role may read the catalog
+    authorize(caller, "instruments")
     async with deps.db.read() as conn:
         return list((await catalog.load_catalog(conn)).values())
 
 
 async def upsert_instrument(deps: Deps, caller: Caller, instrument: Instrument) -> Instrument:
     """Create or change a catalog entry (its mark is left as it is)."""
-    require_role(caller, Role.ADMIN)
+    authorize(caller, "upsertInstrument")
     instrument = validate_instrument(instrument)
     now = deps.now()
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import books, catalog, clients, ledger, reservations, snapshots
 from db import platform as platform_db
-from domain.access import STAFF, Caller, require_role
+from domain.access import Caller, authorize
 from domain.equity import AccountState
 from domain.errors import Conflict, RiskUnavailable
 from domain.exposure import ClientExposure, book_totals, exposure_report
@@ -108,7 +108,7 @@ async def _apply_close(
 
 async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) -> TradeRecord:
     """Record an opened trade; consumes its signal's reservation; applies an early close."""
-    require_role(caller, *STAFF)
+    authorize(caller, "recordTradeOpened")
     validate_trade_id(event.trade_id, field="tradeId")
     validate_client_id(event.client_id)
     if event.signal_id is not None:
@@ -160,7 +160,7 @@ async def record_trade_opened(deps: Deps, caller: Caller, event: TradeOpened) ->
 
 async def record_trade_closed(deps: Deps, caller: Caller, event: TradeClosed) -> TradeRecord:
     """Record a close; one that arrives before its open is kept and applied later."""
-    require_role(caller, *STAFF)
+    authorize(caller, "recordTradeClosed")
     validate_trade_id(event.trade_id, field="tradeId")
     validate_client_id(event.client_id)
     require_positive(event.exit_price, field="exitPrice")
@@ -207,7 +207,7 @@ async def record_cash_flow(
     occurred_at: datetime | None,
 ) -> ClientExposure:
     """Deposit (> 0) or withdrawal (< 0); idempotent by flow id. Returns the account after."""
-    require_role(caller, *STAFF)
+    authorize(caller, "recordCashFlow")
     validate_trade_id(flow_id, field="flowId")
     validate_client_id(client_id)
     validate_cash_flow_amount(amount)

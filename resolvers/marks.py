@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import books, catalog, clients
 from db import platform as platform_db
 from db.jobqueries import holders_of
-from domain.access import STAFF, Caller, require_role
+from domain.access import Caller, authorize
 from domain.equity import AccountState
 from domain.errors import BadInput
 from domain.exposure import book_totals
@@ -25,7 +25,7 @@ async def update_mark_prices(
     deps: Deps, caller: Caller, prices: list[tuple[str, Decimal, Decimal | None]]
 ) -> int:
     """Store the latest marks; returns how many instruments were updated."""
-    require_role(caller, *STAFF)
+    authorize(caller, "updateMarkPrices")
     marks = validate_marks(prices)
     now = deps.now()
 

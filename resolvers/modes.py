@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import audit, clients
 from db import platform as platform_db
-from domain.access import STAFF, Caller, require_role
+from domain.access import Caller, authorize
 from domain.profile import validate_client_id
-from domain.values import Role, TradingMode, validate_reason
+from domain.values import TradingMode, validate_reason
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.profiles import ensure_profile
@@ -21,10 +21,8 @@ async def set_trading_mode(
     deps: Deps, caller: Caller, client_id: str | None, mode: TradingMode, reason: str
 ) -> TradingMode:
     """Takes effect on the very next check (checks read the mode inside their transaction)."""
-    if client_id is None:
-        require_role(caller, Role.ADMIN)
-    else:
-        require_role(caller, *STAFF)
+    authorize(caller, "setTradingMode.platform" if client_id is None else "setTradingMode.client")
+    if client_id is not None:
         validate_client_id(client_id)
     reason = validate_reason(reason)
     now = deps.now()

@@ -10,16 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import audit
 from db import platform as platform_db
-from domain.access import Caller, require_role
+from domain.access import Caller, authorize
 from domain.limits import PlatformLimits, validate_platform_limits
-from domain.values import Role
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.unit_of_work import Written, write_then_publish
 
 
 async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimits, datetime]:
-    require_role(caller, Role.ADMIN)
+    authorize(caller, "platformLimits")
     async with deps.db.read() as conn:
         return await platform_db.get_limits(conn)
 
@@ -35,7 +34,7 @@ async def update_platform_limits(
     deps: Deps, caller: Caller, changes: dict[str, Any], ceiling_changes: dict[str, Any]
 ) -> tuple[PlatformLimits, datetime]:
     """Partial update of the caps and client ceilings, validated as a whole and audited."""
-    require_role(caller, Role.ADMIN)
+    authorize(caller, "updatePlatformLimits")
     now = deps.now()
 
     async def work(conn: AsyncConnection) -> Written[tuple[PlatformLimits, datetime]]:

@@ -1,4 +1,5 @@
-"""Mutation root: permission class, then one resolver call, then a view."""
+"""Mutation root: each field hands the verified caller to one resolver (which authorizes)
+and returns a view."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from schema.inputs import (
     TradeClosedInput,
     TradeOpenedInput,
 )
-from schema.permissions import Admin, Authenticated, Staff
 from schema.types import (
     AccountView,
     InstrumentView,
@@ -36,7 +36,6 @@ from schema.types import (
 )
 class Mutation:
     @strawberry.mutation(
-        permission_classes=[Authenticated],
         description=(
             "Change any subset of a client's limits; audited. A client may change its own within "
             "the client ceilings; service and admin any client within the allowed ranges. Returns "
@@ -59,7 +58,6 @@ class Mutation:
         return RiskProfileView.of(profile)
 
     @strawberry.mutation(
-        permission_classes=[Authenticated],
         description=(
             "Check a signal against the client's profile and the platform breakers. A reserving "
             "check (dryRun false; service and admin) stores the decision and, when it passes, "
@@ -88,7 +86,6 @@ class Mutation:
         return RiskCheckView.of(decision)
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "Give back the reservation of an approved signal that will not be traded. Idempotent: "
             "false when none was held (already released, consumed or expired). Roles: service, "
@@ -106,7 +103,6 @@ class Mutation:
         return await checks.release_signal(ctx.deps, ctx.user, signal_id)
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "The kill switch: set the trading mode of a client (service, admin) or of the platform "
             "(clientId omitted; admin). Takes effect on the next check, is audited and raises a "
@@ -134,7 +130,6 @@ class Mutation:
         return await modes.set_trading_mode(ctx.deps, ctx.user, client_id, mode, reason)
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "Record a trade the broker opened; consumes its signal's reservation. Idempotent by "
             "tradeId (another payload under the same id is CONFLICT). Roles: service, admin."
@@ -149,7 +144,6 @@ class Mutation:
         return TradeView.of(await ledger.record_trade_opened(ctx.deps, ctx.user, trade.event()))
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "Record a trade the broker closed. Idempotent by tradeId; a close that arrives first "
             "is kept (status AWAITING_OPEN) and applied when its open arrives. Roles: service, "
@@ -165,7 +159,6 @@ class Mutation:
         return TradeView.of(await ledger.record_trade_closed(ctx.deps, ctx.user, trade.event()))
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "Record a deposit or withdrawal: moves balance, equity and the peak together (not a "
             "gain or a drawdown). Idempotent by flowId. Roles: service, admin."
@@ -188,7 +181,6 @@ class Mutation:
         return AccountView.of(account)
 
     @strawberry.mutation(
-        permission_classes=[Staff],
         description=(
             "Set the latest price (and optionally the quote-to-account rate) of instruments; moves "
             "unrealized P&L, equity, drawdown, daily P&L and exposure. Returns how many "
@@ -208,7 +200,6 @@ class Mutation:
         return await marks.update_mark_prices(ctx.deps, ctx.user, rows)
 
     @strawberry.mutation(
-        permission_classes=[Admin],
         description=(
             "Change any subset of the platform caps and client ceilings; audited. Role: admin."
         ),
@@ -228,7 +219,6 @@ class Mutation:
         return PlatformLimitsView.of(limits, at)
 
     @strawberry.mutation(
-        permission_classes=[Admin],
         description=(
             "Create or replace a catalog entry (its mark price is kept); audited. Role: admin."
         ),

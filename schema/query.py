@@ -1,4 +1,5 @@
-"""Query root: each field authorizes through a permission class and delegates to a resolver."""
+"""Query root: each field hands the verified caller to one resolver (which authorizes) and
+returns a view."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import strawberry
 from resolvers import alerts, checks, exposure, instruments, platform, profiles
 from schema.context import Info
 from schema.inputs import ClientIdArg
-from schema.permissions import Admin, Authenticated
 from schema.types import (
     BreakerAlertView,
     ExposureView,
@@ -32,7 +32,6 @@ from schema.types import (
 )
 class Query:
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "A client's risk profile (created with the defaults on first sight). Roles: client "
             "(own), service, admin."
@@ -47,7 +46,6 @@ class Query:
         return RiskProfileView.of(await profiles.get_risk_profile(ctx.deps, ctx.user, client_id))
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "A client's exposure now. Reading never writes. Roles: client (own), service, admin."
         ),
@@ -61,7 +59,6 @@ class Query:
         return ExposureView.of(await exposure.get_exposure(ctx.deps, ctx.user, client_id))
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "Stored exposure snapshots, newest first (one after each opened trade and hourly for "
             "active clients). Roles: client (own), service, admin."
@@ -92,7 +89,6 @@ class Query:
         return [ExposureView.of(r) for r in reports]
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "The volume that risks the profile's riskPerTradePercent of equity at the stop. "
             "BAD_USER_INPUT when the stop equals the entry or equity is not positive. Roles: "
@@ -123,7 +119,6 @@ class Query:
         return PositionSizeView.of(sizing)
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "Stored decisions of reserving checks, newest first (dry runs are not stored). Roles: "
             "client (own), service, admin."
@@ -142,7 +137,6 @@ class Query:
         return [RiskCheckView.of(d) for d in found]
 
     @strawberry.field(
-        permission_classes=[Admin],
         description="Platform-wide exposure, limits, utilization and trading mode. Role: admin.",
     )
     async def global_exposure(self, info: Info) -> GlobalExposureView:
@@ -151,7 +145,6 @@ class Query:
         return GlobalExposureView.of(snapshot, ctx.deps.now())
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description="The instrument catalog. Roles: client, service, admin.",
     )
     async def instruments(self, info: Info) -> list[InstrumentView]:
@@ -161,7 +154,6 @@ class Query:
         ]
 
     @strawberry.field(
-        permission_classes=[Admin],
         description="The platform caps, trading mode and client ceilings. Role: admin.",
     )
     async def platform_limits(self, info: Info) -> PlatformLimitsView:
@@ -169,7 +161,6 @@ class Query:
         return PlatformLimitsView.of(*await platform.get_platform_limits(ctx.deps, ctx.user))
 
     @strawberry.field(
-        permission_classes=[Authenticated],
         description=(
             "Stored breaker alerts, newest first. Roles: client (own), service and admin (one "
             "client's, or all)."

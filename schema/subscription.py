@@ -13,7 +13,6 @@ from domain.errors import RiskgateError
 from resolvers import alerts
 from schema.context import Info
 from schema.errors import map_error
-from schema.permissions import Authenticated
 from schema.types import BreakerAlertView
 
 
@@ -25,7 +24,6 @@ from schema.types import BreakerAlertView
 )
 class Subscription:
     @strawberry.subscription(
-        permission_classes=[Authenticated],
         description=(
             "Alerts as they are raised: a client receives its own; service and admin one client's, "
             "or every alert (platform ones included) when clientId is omitted."

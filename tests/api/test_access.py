@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
+from domain.access import ROLE_TABLE, Scope
 from tests.api.ledger_helpers import (
     CASH,
     CLOSE,
@@ -60,62 +61,65 @@ async def world(api: GraphQLClient) -> dict[str, Any]:
     return state
 
 
+# How the role table's scopes read in these tests.
+SCOPES = {Scope.OWN: "client", Scope.STAFF: "staff", Scope.ADMIN: "admin", Scope.ANYONE: "anyone"}
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str
     document: str
     variables: Callable[[str | None, str], dict[str, Any]]  # (clientId, unique tag) -> vars
-    scope: str  # "client": own for clients, any for staff; "staff"; "admin"; "anyone"
     writes: bool
+
+    @property
+    def scope(self) -> str:
+        """From the service's own role table: "client" (own for clients, any for staff),
+        "staff", "admin" or "anyone"."""
+        return SCOPES[ROLE_TABLE[self.name]]
 
 
 OPERATIONS = [
-    Operation("riskProfile", PROFILE, lambda c, _: {"c": c}, "client", False),
-    Operation("exposure", EXPOSURE, lambda c, _: {"clientId": c}, "client", False),
-    Operation("exposureHistory", HISTORY, lambda c, _: {"c": c}, "client", False),
+    Operation("riskProfile", PROFILE, lambda c, _: {"c": c}, False),
+    Operation("exposure", EXPOSURE, lambda c, _: {"clientId": c}, False),
+    Operation("exposureHistory", HISTORY, lambda c, _: {"c": c}, False),
     Operation(
         "updateRiskProfile",
         "mutation($c: String) { updateRiskProfile(clientId: $c, input: {maxOpenPositions: 4}) "
         "{ clientId maxOpenPositions } }",
         lambda c, _: {"c": c},
-        "client",
         True,
     ),
     Operation(
         "recordTradeOpened",
         OPEN,
         lambda c, tag: {"trade": open_input(f"new-{tag}", c or ME)},
-        "staff",
         True,
     ),
     Operation(
         "recordTradeClosed",
         CLOSE,
         lambda c, tag: {"trade": close_input(f"seeded-{c}", c or ME, "1.1050")},
-        "staff",
         True,
     ),
     Operation(
         "recordCashFlow",
         CASH,
         lambda c, tag: {"flow": {"flowId": f"flow-{tag}", "clientId": c or ME, "amount": "100"}},
-        "staff",
         True,
     ),
     Operation(
         "updateMarkPrices",
         MARKS,
         lambda c, _: {"prices": [{"instrument": "EURUSD", "price": "1.2000"}]},
-        "staff",
         True,
     ),
-    Operation("globalExposure", GLOBAL, lambda c, _: {}, "admin", False),
-    Operation("platformLimits", PLATFORM_LIMITS, lambda c, _: {}, "admin", False),
+    Operation("globalExposure", GLOBAL, lambda c, _: {}, False),
+    Operation("platformLimits", PLATFORM_LIMITS, lambda c, _: {}, False),
     Operation(
         "updatePlatformLimits",
         "mutation { updatePlatformLimits(input: {maxOpenPositions: 60}) { maxOpenPositions } }",
         lambda c, _: {},
-        "admin",
         True,
     ),
     Operation(
@@ -123,10 +127,9 @@ OPERATIONS = [
         'mutation { upsertInstrument(input: {symbol: "NEWIDX", correlationGroup: "INDICES", '
         'contractSize: "10"}) { symbol contractSize } }',
         lambda c, _: {},
-        "admin",
         True,
     ),
-    Operation("instruments", INSTRUMENTS, lambda c, _: {}, "anyone", False),
+    Operation("instruments", INSTRUMENTS, lambda c, _: {}, False),
 ]
 
 
@@ -448,3 +451,14 @@ async def test_a_document_that_does_not_parse_is_bad_user_input(
     api: GraphQLClient, document: str
 ) -> None:
     await assert_bad_user_input(api, document, {})
+
+
+def test_the_role_table_names_every_operation_of_the_schema() -> None:
+    """Adding a query, mutation or subscription without deciding who may call it fails here."""
+    from schema.build import build_schema
+
+    schema = build_schema()._schema
+    roots = (schema.query_type, schema.mutation_type, schema.subscription_type)
+    served = {name for root in roots if root is not None for name in root.fields}
+    tabled = {name.split(".")[0] for name in ROLE_TABLE}
+    assert served == tabled
