@@ -20,8 +20,7 @@ from resolvers.deps import Deps
 
 async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimits, datetime]:
     require_role(caller, Role.ADMIN)
-    async with deps.db.read() as conn:
-        return await platform_db.get_limits(conn)
+    return await deps.db.read(platform_db.get_limits)
 
 
 def _flat(limits: PlatformLimits) -> dict[str, Any]:
