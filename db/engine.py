@@ -1,12 +1,19 @@
-"""Engines and transactions: one SQLite writer, bounded retries, failures mapped once."""
+"""Engines and units of work: one SQLite writer, bounded retries, failures mapped once.
+
+Every database access is a unit of work, `Database.read(work)` or `Database.write(work)`:
+`work` runs in one transaction on a connection that it owns in a task of its own, so that
+cancelling the caller (a refused sibling field, a client gone, a timeout) never cuts a
+statement in half; the work then rolls back instead of committing. A connection that failed
+or was found closed is never handed out again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, exc
@@ -67,6 +74,13 @@ def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int
     def on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
 
+    # Defence in depth: a connection is never handed out still inside a transaction (it
+    # would hold the write lock, or read a stale snapshot); the pool reconnects instead.
+    @event.listens_for(engine.sync_engine, "checkout")
+    def idle(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_conn.driver_connection.in_transaction:
+            raise exc.DisconnectionError("the connection came back inside a transaction")
+
     path = engine.url.database
     if not path or path == ":memory:":
         return
@@ -81,6 +95,19 @@ def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int
     def same_file(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         if _inode(path) != record.info.get("inode"):
             raise exc.DisconnectionError("the database file was replaced")
+
+
+def _postgres_listeners(engine: AsyncEngine) -> None:
+    # Defence in depth: a driver connection that was closed or terminated under the pool
+    # (a statement cancelled half-way, a backend killed) or that is somehow still inside a
+    # transaction is never handed out; the pool replaces it with a fresh one.
+    @event.listens_for(engine.sync_engine, "checkout")
+    def usable(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_conn.driver_connection
+        if driver is None or driver.is_closed():
+            raise exc.DisconnectionError("the driver connection is closed")
+        if driver.is_in_transaction():
+            raise exc.DisconnectionError("the connection came back inside a transaction")
 
 
 def _inode(path: str) -> int | None:
@@ -102,6 +129,8 @@ class Database:
     ) -> None:
         self.url: URL = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.statement_timeout_s = statement_timeout_ms / 1000
+        self._detached: set[asyncio.Task[Any]] = set()
         if self.is_sqlite:
             # One writer connection: several would only queue in SQLite's busy handler.
             self.writer = create_async_engine(
@@ -129,18 +158,74 @@ class Database:
                     },
                 },
             )
+            _postgres_listeners(self.writer)
             self.reader = self.writer
 
     async def dispose(self) -> None:
+        # Units of work whose caller went away still finish (roll back) before the pools go.
+        if self._detached:
+            await asyncio.wait(set(self._detached), timeout=self.statement_timeout_s * 2)
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
 
-    @asynccontextmanager
-    async def _transaction(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in one read-only transaction (no retries: reads do not conflict)."""
         try:
-            async with engine.connect() as conn, conn.begin():
-                yield conn
+            return await self._owned(self.reader, work)
+        except RetryTransaction as error:
+            raise RiskUnavailable("the risk store is busy; try again") from error
+
+    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in one write transaction, retrying serialization failures a few times."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return await self._owned(self.writer, work)
+            except RetryTransaction:
+                await asyncio.sleep(0.002 * (2**attempt))
+        raise RiskUnavailable("the risk store stayed contended; nothing was done")
+
+    async def _owned(
+        self, engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]
+    ) -> T:
+        """Run a unit of work in a task of its own that owns the connection.
+
+        A caller can be cancelled at any await: graphql-core cancels the sibling fields of
+        a refused one, a client goes away, a check times out. Cancelling a statement half-way
+        leaves its connection unusable, so the caller is cancelled but the unit of work is
+        not: it finishes its statement and rolls back (a caller that is gone gets nothing
+        committed), and its connection goes back to the pool clean.
+        """
+        unit = _Unit()
+        task = asyncio.create_task(self._unit(engine, work, unit))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            unit.abandoned = True
+            self._detached.add(task)
+            task.add_done_callback(self._forget)
+            raise
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._detached.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("abandoned unit of work ended with %s", type(task.exception()).__name__)
+
+    async def _unit(
+        self, engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]], unit: _Unit
+    ) -> T:
+        try:
+            async with engine.connect() as conn:
+                await conn.begin()
+                try:
+                    result = await work(conn)
+                    if unit.abandoned:
+                        raise _Abandoned
+                    await conn.commit()
+                except BaseException as error:
+                    await _discard(conn, error)
+                    raise
+                return result
         except RiskgateError:
             raise
         except exc.DBAPIError as error:
@@ -154,21 +239,30 @@ class Database:
             log.warning("database unavailable: %s", type(error).__name__)
             raise RiskUnavailable("the risk store is unavailable; nothing was done") from error
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only unit of work (no retries: reads do not conflict)."""
-        try:
-            async with self._transaction(self.reader) as conn:
-                yield conn
-        except RetryTransaction as error:
-            raise RiskUnavailable("the risk store is busy; try again") from error
 
-    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run `work` in one write transaction, retrying serialization failures a few times."""
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                async with self._transaction(self.writer) as conn:
-                    return await work(conn)
-            except RetryTransaction:
-                await asyncio.sleep(0.002 * (2**attempt))
-        raise RiskUnavailable("the risk store stayed contended; nothing was done")
+class _Unit:
+    """Shared between a caller and its unit of work: did the caller go away?"""
+
+    __slots__ = ("abandoned",)
+
+    def __init__(self) -> None:
+        self.abandoned = False
+
+
+class _Abandoned(Exception):
+    """The caller went away before the commit: the work is rolled back, not committed."""
+
+
+async def _discard(conn: AsyncConnection, error: BaseException) -> None:
+    """End a failed unit of work; a connection that may be broken never returns to the pool."""
+    broken = (
+        isinstance(error, asyncio.CancelledError | RiskUnavailable) or _is_unavailable(error)
+    ) and not isinstance(error, _Abandoned)
+    if not broken:
+        try:
+            await conn.rollback()
+            return
+        except Exception as rollback_error:
+            log.warning("rollback failed: %s", type(rollback_error).__name__)
+    with contextlib.suppress(Exception):
+        await conn.invalidate()

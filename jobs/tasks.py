@@ -41,11 +41,14 @@ async def take_snapshots(deps: Deps) -> JobResult:
     candidates = jobqueries.snapshot_candidates(bucket)
     after, considered, inserted = "", 0, 0
     while True:
-        async with deps.db.read() as conn:
+
+        async def read_page(conn: AsyncConnection, after: str = after) -> Any:
             await jobqueries.repeatable_read(conn)
             page = jobqueries.page_of(candidates, after, PAGE)
             rows = await jobqueries.load_clients(conn, page, day)
-            held = await jobqueries.active_reservations_by_client(conn, now)
+            return rows, await jobqueries.active_reservations_by_client(conn, now)
+
+        rows, held = await deps.db.read(read_page)
         if not rows.accounts:
             break
         values = []
@@ -88,17 +91,20 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
     changed: list[str] = []
     platform_changed = False
     after, measured = "", 0
-    async with deps.db.read() as conn:
-        states = await load_states(conn)
+    states = await deps.db.read(load_states)
     while True:
-        async with deps.db.read() as conn:
+
+        async def read_page(conn: AsyncConnection, after: str = after) -> Any:
             await jobqueries.repeatable_read(conn)
             page = jobqueries.page_of(jobqueries.all_clients(), after, PAGE)
             rows = await jobqueries.load_clients(conn, page, day)
-            if not after:
-                snapshot = await load_platform(conn, deps, now)
-                readings = platform_readings(snapshot.exposure, snapshot.limits)
-                platform_changed = bool(transitions(readings, states))
+            snapshot = None if after else await load_platform(conn, deps, now)
+            return rows, snapshot
+
+        rows, snapshot = await deps.db.read(read_page)
+        if snapshot is not None:
+            readings = platform_readings(snapshot.exposure, snapshot.limits)
+            platform_changed = bool(transitions(readings, states))
         if not rows.accounts:
             break
         moved = {t.client_id for t in transitions(breakers.readings_of(rows), states)}

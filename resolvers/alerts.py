@@ -27,8 +27,7 @@ async def list_alerts(
     """Newest first. A client reads its own; service and admin any client, or all (None)."""
     scope = alert_scope(caller, client_id)
     validate_page_limit(limit, MAX_ALERTS)
-    async with deps.db.read() as conn:
-        return await alerts_db.list_alerts(conn, scope, limit=limit)
+    return await deps.db.read(lambda conn: alerts_db.list_alerts(conn, scope, limit=limit))
 
 
 class _RecentIds:
@@ -80,8 +79,9 @@ async def _stream(deps: Deps, scope: str | None, started: datetime) -> AsyncGene
 async def _catch_up(deps: Deps, scope: str | None, since: datetime) -> list[Alert]:
     """Stored alerts the live feed may have missed; a failure only delays them."""
     try:
-        async with deps.db.read() as conn:
-            return await alerts_db.alerts_since(conn, scope, since, limit=CATCH_UP_LIMIT)
+        return await deps.db.read(
+            lambda conn: alerts_db.alerts_since(conn, scope, since, limit=CATCH_UP_LIMIT)
+        )
     except RiskUnavailable:
         log.warning("could not catch up on missed alerts: the database is unavailable")
         return []

@@ -154,10 +154,18 @@ async def check_signal(
         ) from error
 
 
-async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
-    async with deps.db.read() as conn:
+async def _read_state(
+    deps: Deps, request: SignalRequest, now: datetime
+) -> tuple[PlatformLimits, CheckState]:
+    async def work(conn: AsyncConnection) -> tuple[PlatformLimits, CheckState]:
         limits, _ = await platform_db.get_limits(conn)
-        state = await _state(conn, deps, request, now)
+        return limits, await _state(conn, deps, request, now)
+
+    return await deps.db.read(work)
+
+
+async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+    limits, state = await _read_state(deps, request, now)
     profile = state.profile or default_profile(request.client_id, now)
     decision, _, _ = _decide(state, request, profile, limits, now)
     return decision
@@ -227,8 +235,7 @@ async def risk_decisions(
 ) -> list[Decision]:
     target = client_scope(caller, client_id)
     validate_page_limit(limit, MAX_DECISIONS)
-    async with deps.db.read() as conn:
-        return await decisions.list_decisions(conn, target, limit=limit)
+    return await deps.db.read(lambda conn: decisions.list_decisions(conn, target, limit=limit))
 
 
 async def position_size(
@@ -246,9 +253,7 @@ async def position_size(
         SignalRequest("sizing", target, symbol, Direction.BUY, None, entry_price, stop_loss)
     )
     now = deps.now()
-    async with deps.db.read() as conn:
-        limits, _ = await platform_db.get_limits(conn)
-        state = await _state(conn, deps, request, now)
+    limits, state = await _read_state(deps, request, now)
     instrument = known_instrument(state.instrument, request.symbol)
     profile = state.profile or default_profile(target, now)
     client = client_snapshot(

@@ -111,8 +111,7 @@ async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> Exp
     """The caller's (or a named client's) exposure now."""
     target = client_scope(caller, client_id)
     now = deps.now()
-    async with deps.db.read() as conn:
-        loaded = await load_client(conn, deps, target, now)
+    loaded = await deps.db.read(lambda conn: load_client(conn, deps, target, now))
     return exposure_report(loaded.exposure, now)
 
 
@@ -129,13 +128,13 @@ async def exposure_history(
     target = client_scope(caller, client_id)
     validate_page_limit(limit, MAX_HISTORY)
     validate_window(since, until)
-    async with deps.db.read() as conn:
-        return await snapshots.list_snapshots(conn, target, since=since, until=until, limit=limit)
+    return await deps.db.read(
+        lambda conn: snapshots.list_snapshots(conn, target, since=since, until=until, limit=limit)
+    )
 
 
 async def global_exposure(deps: Deps, caller: Caller) -> PlatformSnapshot:
     """Platform-wide sums, limits, utilization and trading mode (admin)."""
     authorize(caller, "globalExposure")
     now = deps.now()
-    async with deps.db.read() as conn:
-        return await load_platform(conn, deps, now)
+    return await deps.db.read(lambda conn: load_platform(conn, deps, now))

@@ -15,8 +15,7 @@ from resolvers.deps import Deps
 
 async def list_instruments(deps: Deps, caller: Caller) -> list[Instrument]:
     authorize(caller, "instruments")
-    async with deps.db.read() as conn:
-        return list((await catalog.load_catalog(conn)).values())
+    return list((await deps.db.read(catalog.load_catalog)).values())
 
 
 async def upsert_instrument(deps: Deps, caller: Caller, instrument: Instrument) -> Instrument:

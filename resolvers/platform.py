@@ -19,8 +19,7 @@ from resolvers.unit_of_work import Written, write_then_publish
 
 async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimits, datetime]:
     authorize(caller, "platformLimits")
-    async with deps.db.read() as conn:
-        return await platform_db.get_limits(conn)
+    return await deps.db.read(platform_db.get_limits)
 
 
 def _flat(limits: PlatformLimits) -> dict[str, Any]:

@@ -31,8 +31,7 @@ async def ensure_profile(conn: AsyncConnection, client_id: str, at: datetime) ->
 
 async def get_risk_profile(deps: Deps, caller: Caller, client_id: str | None) -> RiskProfile:
     target = client_scope(caller, client_id)
-    async with deps.db.read() as conn:
-        profile = await clients.get_profile(conn, target)
+    profile = await deps.db.read(lambda conn: clients.get_profile(conn, target))
     if profile is not None:
         return profile
     now = deps.now()

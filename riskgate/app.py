@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -238,10 +239,12 @@ def create_app(
         try:
             if db is None:
                 raise RuntimeError("not started")
-            async with db.read() as conn:
+
+            async def probe(conn: AsyncConnection) -> bool:
                 await conn.execute(text("SELECT 1"))
-                current = await is_current(conn)
-            if not current:
+                return await is_current(conn)
+
+            if not await db.read(probe):
                 return JSONResponse({"status": "migrations pending"}, status_code=503)
         except Exception as error:  # any failure means not ready
             log.warning("readiness check failed: %s", type(error).__name__)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import accounts
 from domain.access import Caller
@@ -18,8 +19,10 @@ SERVICE = Caller("demo-seeder", Role.SERVICE)
 
 
 async def is_empty(deps: Deps) -> bool:
-    async with deps.db.read() as conn:
-        return (await conn.execute(select(func.count()).select_from(accounts))).scalar_one() == 0
+    async def count(conn: AsyncConnection) -> int:
+        return (await conn.execute(select(func.count()).select_from(accounts))).scalar_one()
+
+    return await deps.db.read(count) == 0
 
 
 async def seed(deps: Deps) -> bool:

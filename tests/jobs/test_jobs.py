@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import jobqueries
 from db.tables import exposure_snapshots
@@ -41,9 +42,12 @@ def flows(api: GraphQLClient) -> Flows:
 
 async def _snapshots(runner: JobRunner) -> list[tuple[str, datetime | None]]:
     deps = runner.deps()
-    async with deps.db.read() as conn:
-        stmt = select(exposure_snapshots.c.client_id, exposure_snapshots.c.hour_bucket)
+    stmt = select(exposure_snapshots.c.client_id, exposure_snapshots.c.hour_bucket)
+
+    async def work(conn: AsyncConnection) -> list[tuple[str, datetime | None]]:
         return [(row[0], row[1]) for row in await conn.execute(stmt)]
+
+    return await deps.db.read(work)
 
 
 async def test_snapshot_job_snapshots_active_clients_once_per_hour(
@@ -86,8 +90,7 @@ async def test_snapshot_job_snapshots_active_clients_once_per_hour(
     assert (history[0]["totalExposure"], history[0]["equity"]) == ("11000.00", "10000.00")
 
     deps = runner.deps()
-    async with deps.db.read() as conn:
-        run = await jobqueries.get_job_run(conn, "snapshots")
+    run = await deps.db.read(lambda conn: jobqueries.get_job_run(conn, "snapshots"))
     assert run is not None and run["last_result"]["inserted"] == 0
 
 
