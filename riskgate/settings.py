@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    # How long a request body may take to arrive before the request is refused (408).
+    body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     auto_migrate: bool = True
     log_level: str = "INFO"
 

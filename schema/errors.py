@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import ArgumentNode, DocumentNode, GraphQLError, ObjectFieldNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
@@ -72,7 +73,10 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
             message = original.message
         if field:
             extensions["field"] = field
-        return GraphQLError(message, error.nodes, path=error.path, extensions=extensions)
+        # The original stays attached (never shown) so the transport can pick the status.
+        return GraphQLError(
+            message, error.nodes, path=error.path, original_error=original, extensions=extensions
+        )
     if original is None or isinstance(original, GraphQLError) or error.path is None:
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         extensions = {"code": "BAD_USER_INPUT"}
@@ -86,12 +90,32 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
     )
 
 
+class RequestRefused(BadInput):
+    """The request as a whole cannot run (e.g. which operation is meant is unclear);
+    over HTTP it is answered with status 400."""
+
+
+def is_refused_request(errors: list[GraphQLError]) -> bool:
+    return any(isinstance(e.original_error, RequestRefused) for e in errors)
+
+
 class CodedErrors(SchemaExtension):
-    """Rewrites the result's errors after each operation."""
+    """Rewrites the result's errors after each operation, and each result streamed over the
+    WebSocket (those leave before the operation hook ends)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
+        self._code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> None:  # type: ignore[override]
+        self._code(result)
+
+    def _code(self, result: Any) -> None:
+        errors = getattr(result, "errors", None)
+        if errors and not all(_is_coded(e) for e in errors):
             document = self.execution_context.graphql_document
-            result.errors = [map_error(e, document) for e in result.errors]
+            result.errors = [e if _is_coded(e) else map_error(e, document) for e in errors]
+
+
+def _is_coded(error: GraphQLError) -> bool:
+    return bool((error.extensions or {}).get("code"))
