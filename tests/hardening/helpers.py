@@ -1,0 +1,75 @@
+"""Shared pieces of the hardening tests: a real uvicorn server around a started app, a
+graphql-transport-ws client, and the check that a log holds no traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from tests.alerts.servers import free_port
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[int]:
+    """The (already started) app behind a real uvicorn server in this event loop; the port."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def ws_session(port: int, token: str) -> AsyncIterator[ClientConnection]:
+    """An acknowledged graphql-transport-ws connection."""
+    url = f"ws://127.0.0.1:{port}/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert ack["type"] == "connection_ack", ack
+        yield ws
+
+
+async def ws_errors(ws: ClientConnection, op: str, query: str, **payload: Any) -> list[Any]:
+    """Subscribe with `query`; the errors of the first message for that operation."""
+    message = {"id": op, "type": "subscribe", "payload": {"query": query, **payload}}
+    await ws.send(json.dumps(message))
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if reply.get("id") != op:
+            continue
+        if reply["type"] == "error":
+            return list(reply["payload"])
+        if reply["type"] == "next":
+            return list(reply["payload"].get("errors") or [])
+        raise AssertionError(f"unexpected message {reply}")
+
+
+def codes(errors: list[Any]) -> set[str | None]:
+    return {(e.get("extensions") or {}).get("code") for e in errors}
+
+
+def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    for record in caplog.records:
+        assert record.exc_info is None, record.getMessage()
+        assert "Traceback" not in record.getMessage(), record.getMessage()
+        assert record.levelno < logging.ERROR, record.getMessage()
