@@ -119,13 +119,13 @@ class TextLiteralsRule(ValidationRule):
     """String literals written in the document."""
 
     def enter_string_value(
-        self, node: StringValueNode, _key: Any, _parent: Any, _path: Any, ancestors: Any
+        self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
     ) -> None:
         if _bad_text(node.value):
             field = next(
                 (
                     a.name.value
-                    for a in reversed(ancestors)
+                    for a in reversed([*ancestors, parent])
                     if isinstance(a, ArgumentNode | ObjectFieldNode)
                 ),
                 "value",

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from db.tables import metadata
 from tests.alerts.servers import free_port
 
 
@@ -73,3 +76,18 @@ def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
         assert record.exc_info is None, record.getMessage()
         assert "Traceback" not in record.getMessage(), record.getMessage()
         assert record.levelno < logging.ERROR, record.getMessage()
+
+
+async def row_counts(database_url: str) -> dict[str, int]:
+    """Rows in every table: equal before and after proves a refused call stored nothing."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return {
+                table.name: int(
+                    (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                )
+                for table in metadata.sorted_tables
+            }
+    finally:
+        await engine.dispose()
