@@ -11,12 +11,14 @@ from graphql import ArgumentNode, DocumentNode, GraphQLError, ObjectFieldNode, V
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, RiskgateError
+from schema.scalars import argument_of
 
 log = logging.getLogger("riskgate.errors")
 
 # graphql-core names the input path in variable coercion messages.
 _VARIABLE_PATH = re.compile(r"Variable '\$\w+' has invalid value at \.?([\w.\[\]]+):")
 _VARIABLE = re.compile(r"Variable '\$(\w+)'")
+_WHOLE_VARIABLE = re.compile(r"Variable '\$(\w+)' (?:has invalid value|got invalid value)[:;]")
 _FIELD_OF_TYPE = re.compile(r"Field '(\w+)' of required type")
 _UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
 
@@ -49,6 +51,18 @@ def _literal_field(error: GraphQLError, document: DocumentNode | None) -> str | 
     return found[0] if found else None
 
 
+def _request_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
+    """The argument or input field a request error is about."""
+    whole_variable = _WHOLE_VARIABLE.search(error.message)
+    if whole_variable and document is not None:
+        return argument_of(whole_variable.group(1), document)  # "limit", not the "$l" it got
+    field = _field_from_message(error.message) or _literal_field(error, document)
+    variable = _VARIABLE.search(error.message)
+    if field and field.startswith("[") and variable and document is not None:
+        return argument_of(variable.group(1), document) + field  # "prices[0].price"
+    return field
+
+
 def _original(error: GraphQLError) -> BaseException | None:
     seen = error.original_error
     while isinstance(seen, GraphQLError) and seen.original_error is not None:
@@ -63,7 +77,7 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
         extensions: dict[str, object] = {"code": original.code}
         field = original.field
         if isinstance(original, BadInput):
-            path_field = _field_from_message(error.message) or _literal_field(error, document)
+            path_field = _request_field(error, document)
             if path_field and (field is None or field == "value"):
                 field = path_field
             message = original.message
@@ -80,7 +94,7 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
     if original is None or isinstance(original, GraphQLError) or error.path is None:
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         extensions = {"code": "BAD_USER_INPUT"}
-        field = _field_from_message(error.message)
+        field = _request_field(error, document)
         if field:
             extensions["field"] = field
         return GraphQLError(error.message, error.nodes, path=error.path, extensions=extensions)

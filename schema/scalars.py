@@ -142,7 +142,7 @@ def bad_text_in_variables(
     """The first variable (at any depth) holding bad text, as an error naming its field."""
     for path in _bad_text_paths(variables or {}):
         keys = [p for p in path[1:] if isinstance(p, str)]
-        field = keys[-1] if keys else _argument_of(str(path[0]), document)
+        field = keys[-1] if keys else argument_of(str(path[0]), document)
         message = _bad_text_message(field)
         return GraphQLError(message, original_error=BadInput(message, field=field))
     return None
@@ -164,7 +164,7 @@ def _bad_text_paths(variables: dict[str, Any]) -> Iterator[tuple[str | int, ...]
             pending.extend((item, (*path, i)) for i, item in enumerate(value))
 
 
-def _argument_of(variable: str, document: DocumentNode | None) -> str:
+def argument_of(variable: str, document: DocumentNode | None) -> str:
     """The argument or input field a variable is passed to (else the variable's name)."""
     found: list[str] = []
 

@@ -91,3 +91,29 @@ async def row_counts(database_url: str) -> dict[str, int]:
             }
     finally:
         await engine.dispose()
+
+
+ENUM_VALUES = {"BUY", "SELL", "ACTIVE", "REDUCE_ONLY", "HALTED"}
+
+
+def inline(document: str, variables: dict[str, Any]) -> str:
+    """The same request with its variables written into the document as literals."""
+
+    def value(v: Any) -> str:
+        if v is None:
+            return "null"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {value(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int) or v in ENUM_VALUES:
+            return str(v)
+        return json.dumps(v)  # GraphQL string escapes are JSON's
+
+    head, _, body = document.partition(")")
+    for name in sorted(variables, key=len, reverse=True):
+        body = body.replace(f"${name}", value(variables[name]))
+    operation = "query" if head.lstrip().startswith("query") else "mutation"
+    return f"{operation} {body.strip()}"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.ledger_helpers import CASH, OPEN, open_input
 from tests.client import GraphQLClient, Response
-from tests.hardening.helpers import row_counts
+from tests.hardening.helpers import inline, row_counts
 
 BAD_TEXT = {"lone surrogate": "ab\ud800c", "NUL": "ab\u0000c", "low surrogate": "\udfff"}
 
@@ -66,28 +66,6 @@ def cases(bad: str) -> list[tuple[str, str, dict[str, Any], str]]:
     ]  # fmt: skip
 
 
-def literal(document: str, variables: dict[str, Any]) -> str:
-    """The same request with its variables written inline (GraphQL string escapes)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k}: {value(x)}" for k, x in v.items()) + "}"
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int):
-            return str(v)
-        if v in ("BUY", "SELL"):
-            return str(v)
-        return json.dumps(v)  # \\u0000 and \\ud800 escapes
-
-    head, _, body = document.partition(")")
-    for name, v in variables.items():
-        body = body.replace(f"${name}", value(v))
-    return body.strip() if head.lstrip().startswith("query") else "mutation " + body.strip()
-
-
 async def post(api: GraphQLClient, document: str, variables: dict[str, Any]) -> Response:
     """As an admin; the body as ASCII JSON, so lone surrogates travel as \\u escapes."""
     body = json.dumps({"query": document, "variables": variables})
@@ -126,8 +104,8 @@ async def test_bad_text_written_inline_is_refused_and_stores_nothing(
 ) -> None:
     before = await row_counts(database_url)
     for case, document, variables, field in cases("ab\u0000c"):
-        inline = literal(document, variables)
-        await assert_refused(api, inline, {}, field, f"{case} (inline)")
+        written = inline(document, variables)
+        await assert_refused(api, written, {}, field, f"{case} (inline)")
     assert await row_counts(database_url) == before
     # A lone surrogate cannot even be written inline: the document does not parse.
     reply = await post(api, 'mutation { setTradingMode(mode: HALTED, reason: "\\ud800") }', {})
