@@ -138,11 +138,7 @@ class RiskgateGraphQL(GraphQL[Context, None]):
 
 
 async def _close_at_expiry(websocket: WebSocket, delay: float) -> None:
-    # In steps: a token may claim an expiry centuries away, too far for one timer.
-    while delay > 0:
-        step = min(delay, 86_400.0)
-        await asyncio.sleep(step)
-        delay -= step
+    await asyncio.sleep(max(delay, 0))
     with contextlib.suppress(Exception):
         await websocket.close(code=4401, reason="token expired")
 
