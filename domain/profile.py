@@ -29,6 +29,9 @@ class RiskLimits:
 
 DEFAULT_LIMITS = RiskLimits()
 
+# The limits a profile may leave unset (an explicit null clears them); no other may be null.
+NULLABLE_LIMITS = frozenset(f.name for f in fields(RiskLimits) if f.default is None)
+
 # Public (API) name of each limit, used to name the field in errors.
 PUBLIC_NAMES: dict[str, str] = {
     "max_drawdown_percent": "maxDrawdownPercent",
@@ -114,7 +117,7 @@ def apply_limit_changes(
         if name not in known:
             raise BadInput(f"unknown limit {name}", field=name)
         if value is None:
-            if name != "max_daily_loss":
+            if name not in NULLABLE_LIMITS:
                 raise BadInput(f"{PUBLIC_NAMES[name]} may not be null", field=PUBLIC_NAMES[name])
         else:
             _check_range(name, value)
@@ -124,11 +127,19 @@ def apply_limit_changes(
 
 
 def validate_ceilings(ceilings: ClientCeilings) -> ClientCeilings:
-    """Ceilings are themselves values a profile could hold."""
+    """Ceilings are themselves values a profile could hold; only a limit a profile may
+    leave unset (maxDailyLoss) may be left without a ceiling."""
     for f in fields(ClientCeilings):
         value = getattr(ceilings, f.name)
-        if value is not None:
+        public = f"clientCeilings.{PUBLIC_NAMES[f.name]}"
+        if value is None:
+            if f.name not in NULLABLE_LIMITS:
+                raise BadInput(f"{public} may not be null", field=public)
+            continue
+        try:
             _check_range(f.name, value)
+        except BadInput as error:
+            raise BadInput(f"clientCeilings.{error.message}", field=public) from None
     return ceilings
 
 

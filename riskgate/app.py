@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from db.engine import Database
@@ -32,15 +35,26 @@ from riskgate.auth import TokenVerifier
 from riskgate.bus import make_bus
 from riskgate.metrics import Metrics
 from riskgate.settings import Settings
+from riskgate.transport import (
+    BodyDeadline,
+    CodedWSHandler,
+    Refusal,
+    decode_ws_json,
+    from_http_exception,
+    read_request,
+)
 from schema.build import build_schema
 from schema.context import Context
-from schema.errors import map_error
+from schema.errors import is_refused_request, map_error
 
 log = logging.getLogger("riskgate")
 
 
 class RiskgateGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the caller resolved from the bearer token per request."""
+    """Strawberry's ASGI view with the caller resolved from the bearer token per request;
+    requests are decoded by riskgate.transport, whose refusals leave as coded JSON errors."""
+
+    graphql_transport_ws_handler_class = CodedWSHandler
 
     def __init__(self, *, deps: Deps, verifier: TokenVerifier, metrics: Metrics, **kwargs: Any):
         super().__init__(**kwargs)
@@ -61,8 +75,14 @@ class RiskgateGraphQL(GraphQL[Context, None]):
         return context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "http":
+            try:
+                response = await self.run(Request(scope, receive=receive))
+            except Refusal as refusal:
+                response = refusal.response()
+            except HTTPException as error:
+                response = from_http_exception(error).response()
+            await response(scope, receive, send)
             return
         # One context per connection (it holds the caller, never a database session).
         websocket = WebSocket(scope, receive=receive, send=send)
@@ -93,6 +113,18 @@ class RiskgateGraphQL(GraphQL[Context, None]):
                 _close_at_expiry(websocket, expires_at - time.time())
             )
         return UNSET
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        return await read_request(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_ws_json(data)  # WebSocket messages; HTTP bodies go through read_request
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute_single(*args, **kwargs)
+        if result.errors and is_refused_request(result.errors):
+            kwargs["sub_response"].status_code = 400
+        return result
 
     async def process_result(self, request: Request, result: Any) -> Any:
         # Errors raised before execution (e.g. the token limit while parsing) skip the
@@ -265,6 +297,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)
     app.add_middleware(Timing, metrics=metrics)
     app.state.settings = settings
     app.state.graphql = graphql

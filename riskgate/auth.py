@@ -14,6 +14,8 @@ from domain.values import Role
 from riskgate.settings import Settings
 
 REQUIRED_CLAIMS = ["sub", "role", "exp", "iat"]
+# Times must be JSON numbers: PyJWT would also take a string of digits.
+NUMERIC_CLAIMS = ("exp", "iat", "nbf")
 LEEWAY_SECONDS = 10
 
 
@@ -52,6 +54,10 @@ class TokenVerifier:
             raise Unauthenticated("the token has expired") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token is not valid") from None
+        for name in NUMERIC_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise Unauthenticated(f"the token's {name} claim must be a number")
         sub, role = claims.get("sub"), claims.get("role")
         if not isinstance(sub, str) or not sub or len(sub) > 128:
             raise Unauthenticated("the token has no valid subject")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from domain.values import Role
 from riskgate.auth import mint_token
-from riskgate.settings import Settings
+from riskgate.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from resolvers.deps import AlertBus
@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     args = parser.parse_args(argv)
 
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"riskgate: configuration error: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

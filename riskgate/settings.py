@@ -6,7 +6,9 @@ from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from jwt.algorithms import RSAAlgorithm
+from jwt.exceptions import InvalidKeyError
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.trading_day import TradingCalendar
@@ -35,8 +37,35 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    # How long a request body may take to arrive before the request is refused (408).
+    body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     auto_migrate: bool = True
     log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        scheme = value.partition("://")[0].lower()
+        if scheme in ("postgres", "postgresql") or scheme.startswith("postgresql+"):
+            if scheme != "postgresql+asyncpg":
+                raise ValueError("for PostgreSQL use a postgresql+asyncpg:// URL")
+        elif scheme != "sqlite+aiosqlite":
+            raise ValueError("expected a postgresql+asyncpg:// or sqlite+aiosqlite:/// URL")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < 32:
+            raise ValueError("the secret must be at least 32 bytes")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
 
     @field_validator("trading_day_timezone")
     @classmethod
@@ -49,6 +78,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Settings:
+        if not self.jwt_algorithm.startswith("HS"):
+            if not self.jwt_public_key:
+                raise ValueError(f"{self.jwt_algorithm} needs RISKGATE_JWT_PUBLIC_KEY (a PEM key)")
+            try:
+                RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(self.jwt_public_key)
+            except (InvalidKeyError, ValueError, TypeError):
+                raise ValueError("RISKGATE_JWT_PUBLIC_KEY is not a PEM RSA public key") from None
         if self.env != "production":
             return self
         if self.jwt_algorithm.startswith("HS"):
@@ -85,3 +121,29 @@ class Settings(BaseSettings):
     @cached_property
     def calendar(self) -> TradingCalendar:
         return TradingCalendar(ZoneInfo(self.trading_day_timezone), self.trading_day_start_hour)
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each bad setting and what it expects; the values are never shown
+    (a secret or a database password must not reach a log)."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        names = [str(part) for part in item["loc"] if isinstance(part, str)]
+        if names:
+            problems.append(f"RISKGATE_{names[0].upper()}: {message}")
+        else:
+            problems.append(message)
+    return "; ".join(problems)
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a ConfigError with one clear line otherwise."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(describe(error)) from None
+
+
+class ConfigError(Exception):
+    """The configuration is not usable; the message names the settings at fault."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import ArgumentNode, DocumentNode, GraphQLError, ObjectFieldNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, RiskgateError
+from schema.scalars import argument_of
 
 log = logging.getLogger("riskgate.errors")
 
 # graphql-core names the input path in variable coercion messages.
 _VARIABLE_PATH = re.compile(r"Variable '\$\w+' has invalid value at \.?([\w.\[\]]+):")
 _VARIABLE = re.compile(r"Variable '\$(\w+)'")
+_WHOLE_VARIABLE = re.compile(r"Variable '\$(\w+)' (?:has invalid value|got invalid value)[:;]")
 _FIELD_OF_TYPE = re.compile(r"Field '(\w+)' of required type")
 _UNKNOWN_FIELD = re.compile(r"Field '(\w+)' is not defined by type")
 
@@ -48,6 +51,18 @@ def _literal_field(error: GraphQLError, document: DocumentNode | None) -> str | 
     return found[0] if found else None
 
 
+def _request_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
+    """The argument or input field a request error is about."""
+    whole_variable = _WHOLE_VARIABLE.search(error.message)
+    if whole_variable and document is not None:
+        return argument_of(whole_variable.group(1), document)  # "limit", not the "$l" it got
+    field = _field_from_message(error.message) or _literal_field(error, document)
+    variable = _VARIABLE.search(error.message)
+    if field and field.startswith("[") and variable and document is not None:
+        return argument_of(variable.group(1), document) + field  # "prices[0].price"
+    return field
+
+
 def _original(error: GraphQLError) -> BaseException | None:
     seen = error.original_error
     while isinstance(seen, GraphQLError) and seen.original_error is not None:
@@ -62,7 +77,7 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
         extensions: dict[str, object] = {"code": original.code}
         field = original.field
         if isinstance(original, BadInput):
-            path_field = _field_from_message(error.message) or _literal_field(error, document)
+            path_field = _request_field(error, document)
             if path_field and (field is None or field == "value"):
                 field = path_field
             message = original.message
@@ -72,11 +87,14 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
             message = original.message
         if field:
             extensions["field"] = field
-        return GraphQLError(message, error.nodes, path=error.path, extensions=extensions)
+        # The original stays attached (never shown) so the transport can pick the status.
+        return GraphQLError(
+            message, error.nodes, path=error.path, original_error=original, extensions=extensions
+        )
     if original is None or isinstance(original, GraphQLError) or error.path is None:
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         extensions = {"code": "BAD_USER_INPUT"}
-        field = _field_from_message(error.message)
+        field = _request_field(error, document)
         if field:
             extensions["field"] = field
         return GraphQLError(error.message, error.nodes, path=error.path, extensions=extensions)
@@ -86,12 +104,32 @@ def map_error(error: GraphQLError, document: DocumentNode | None = None) -> Grap
     )
 
 
+class RequestRefused(BadInput):
+    """The request as a whole cannot run (e.g. which operation is meant is unclear);
+    over HTTP it is answered with status 400."""
+
+
+def is_refused_request(errors: list[GraphQLError]) -> bool:
+    return any(isinstance(e.original_error, RequestRefused) for e in errors)
+
+
 class CodedErrors(SchemaExtension):
-    """Rewrites the result's errors after each operation."""
+    """Rewrites the result's errors after each operation, and each result streamed over the
+    WebSocket (those leave before the operation hook ends)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
+        self._code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> None:  # type: ignore[override]
+        self._code(result)
+
+    def _code(self, result: Any) -> None:
+        errors = getattr(result, "errors", None)
+        if errors and not all(_is_coded(e) for e in errors):
             document = self.execution_context.graphql_document
-            result.errors = [map_error(e, document) for e in result.errors]
+            result.errors = [e if _is_coded(e) else map_error(e, document) for e in errors]
+
+
+def _is_coded(error: GraphQLError) -> bool:
+    return bool((error.extensions or {}).get("code"))

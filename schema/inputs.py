@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.decisions import SignalRequest
+from domain.errors import BadInput
 from domain.instruments import Instrument, normalize_symbol
 from domain.ledger import TradeClosed, TradeOpened
 from domain.numbers import LOT_STEP
@@ -228,7 +229,9 @@ class PlatformLimitsInput:
 
     def ceiling_changes(self) -> dict[str, Any]:
         ceilings = self.client_ceilings
-        return ceilings.changes() if ceilings else {}
+        if ceilings is None:  # explicit null: there is nothing to clear the ceilings to
+            raise BadInput("clientCeilings may not be null", field="clientCeilings")
+        return {} if ceilings is strawberry.UNSET else ceilings.changes()
 
 
 @strawberry.input(description="A catalog entry to create or replace (its mark price is kept).")
