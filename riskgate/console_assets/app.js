@@ -95,6 +95,12 @@
     return d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
   }
 
+  // Tables: month-day and time, the full instant on hover.
+  function stamp(iso) {
+    var full = when(iso);
+    return el("td", { className: "time", title: full, text: full.slice(5, 19) });
+  }
+
   function setMode(id, mode) {
     var node = $(id);
     node.textContent = mode || "—";
@@ -494,7 +500,7 @@
       }).join(", ");
       body.appendChild(
         el("tr", {},
-          el("td", { text: when(d.checkedAt) }),
+          stamp(d.checkedAt),
           el("td", { text: d.signalId }),
           el("td", { className: d.passes ? "pass" : "fail", text: d.passes ? "approved" : "refused" }),
           el("td", { className: "num", text: grouped(d.volume) }),
@@ -508,7 +514,7 @@
     data.breakerAlerts.forEach(function (a) {
       body.appendChild(
         el("tr", {},
-          el("td", { text: when(a.createdAt) }),
+          stamp(a.createdAt),
           el("td", { text: a.kind }),
           el("td", { className: "level " + a.level, text: a.level }),
           el("td", { text: a.message }))

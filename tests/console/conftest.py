@@ -141,14 +141,18 @@ class Watched:
     base: str
     requests: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Other riskgate servers a test pointed the page at (each is the page's own origin).
+    base_origins: list[str] = field(default_factory=list)
 
     def assert_same_origin(self) -> None:
-        origin = urlsplit(self.base)
+        allowed = {
+            (urlsplit(u).hostname, urlsplit(u).port) for u in (self.base, *self.base_origins)
+        }
         assert self.requests, "the page made no request at all"
         for url in self.requests:
             parts = urlsplit(url)
             assert parts.scheme in {"http", "ws"}, url
-            assert (parts.hostname, parts.port) == (origin.hostname, origin.port), url
+            assert (parts.hostname, parts.port) in allowed, url
 
 
 @pytest.fixture

@@ -151,6 +151,9 @@ async def test_admin_sees_what_global_exposure_returns(
             "rows => rows.map(r => r.dataset.client)"
         )
         assert shown == expected, order
+    for mode in ("REDUCE_ONLY", "ACTIVE"):
+        await ok(http, SET_MODE, {"c": "op-bo", "m": mode, "r": f"desk call: {mode}"}, as_=SERVICE)
+    await expect(page.locator("#feed-list li", has_text="desk call")).to_have_count(2)
     await page.screenshot(path=str(SHOTS / "operator.png"), full_page=True)
 
     # Drilling into a client shows its view, with the operator's mode control.
@@ -262,6 +265,10 @@ async def test_a_client_sees_only_its_own_data(
     )
     await seed_client(http, "own-fay", deposit="50000", trades=[("GBPUSD", "1.00", "1.2500")])
     await ok(http, SET_MODE, {"c": "own-fay", "m": "HALTED", "r": "other client"}, as_=SERVICE)
+    await ok(http, CHECK, {"s": signal("eli-ok", "own-eli")}, as_=SERVICE)
+    too_big = {**signal("eli-big", "own-eli"), "volume": "5.00"}
+    await ok(http, CHECK, {"s": too_big}, as_=SERVICE)
+    await ok(http, SET_MODE, {"c": "own-eli", "m": "REDUCE_ONLY", "r": "cool-off"}, as_=SERVICE)
     page = watched.page
     await sign_in(page, server, token("client", "own-eli"))
     await expect(page.locator("#client-view")).to_be_visible()
@@ -279,12 +286,24 @@ async def test_a_client_sees_only_its_own_data(
     await expect(page.locator("#c-pnl")).to_have_attribute("data-value", mine["dailyPnl"])
     await expect(page.locator("#c-by-instrument tbody tr")).to_have_count(2)
     await expect(page.locator("#c-profile [data-field=maxDrawdownPercent]")).to_have_text("20.00 %")
-    await expect(page.locator("#c-decisions tbody tr")).to_have_count(1)  # "No decisions yet."
+    decisions = page.locator("#c-decisions tbody tr")
+    await expect(decisions).to_have_count(2)
+    await expect(decisions.nth(0)).to_contain_text("refused")
+    await expect(decisions.nth(0)).to_contain_text("MAX_POSITION_SIZE")
+    await expect(decisions.nth(1)).to_contain_text("approved")
+    await expect(page.locator("#c-alerts tbody tr")).to_have_count(1)
+    await expect(page.locator("#c-alerts tbody tr")).to_contain_text("cool-off")
     await expect(page.locator("#c-chart canvas").first).to_be_visible()
     await expect(page.locator("#feed-status")).to_have_text("live")
+    # Live: another client's alert never reaches this page; its own does.
+    await ok(http, SET_MODE, {"c": "own-fay", "m": "ACTIVE", "r": "other again"}, as_=SERVICE)
+    await ok(http, SET_MODE, {"c": "own-eli", "m": "ACTIVE", "r": "back to work"}, as_=SERVICE)
+    await expect(page.locator("#feed-list li", has_text="back to work")).to_have_count(1)
+    await expect(page.locator("#c-mode")).to_have_text("ACTIVE", timeout=10_000)
     await page.screenshot(path=str(SHOTS / "client.png"), full_page=True)
     text = await page.locator("body").inner_text()
     assert "own-fay" not in text and "GBPUSD" not in text and "op-" not in text
+    assert "other client" not in text and "other again" not in text
     # The service would refuse it anyway: the page's own token cannot list clients.
     refused = await graphql(http, "{ clients { items { clientId } } }", as_="client:own-eli")
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -335,3 +354,36 @@ async def test_the_token_lives_in_the_tab_session_only(
     await page.click("#signout")
     await expect(page.locator("#signin")).to_be_visible()
     assert await page.evaluate("sessionStorage.length") == 0
+
+
+async def test_an_expired_session_and_an_unavailable_store_are_said_plainly(
+    watched: Watched, server: LiveServer, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    page = watched.page
+    # The token runs out while the page is open: the service closes the alert feed and
+    # refuses the next refresh; the page goes back to sign-in and says why.
+    await sign_in(page, server, token("admin", "ops", ttl=3))
+    await expect(page.locator("#operator")).to_be_visible()
+    await expect(page.locator("#signin")).to_be_visible(timeout=15_000)
+    await expect(page.locator("#signin-message")).to_contain_text("UNAUTHENTICATED")
+    await expect(page.locator("#signin-message")).to_contain_text("expired")
+    assert await page.evaluate("sessionStorage.length") == 0
+
+    # The risk store goes away under a running service of its own.
+    own = LiveServer(tmp_path)
+    watched.base_origins.append(own.url)
+    await own.start()
+    try:
+        await page.goto(f"{own.url}/console")
+        await page.fill("#token", token("client", "gone-gus"))
+        await page.click("#signin-button")
+        await expect(page.locator("#client-view")).to_be_visible()
+        for suffix in ("", "-wal", "-shm"):
+            (tmp_path / f"console.db{suffix}").unlink(missing_ok=True)
+        banner = page.locator("#banner")
+        await expect(banner).to_be_visible(timeout=15_000)
+        await expect(banner).to_contain_text("RISK_UNAVAILABLE")
+        await expect(banner).to_contain_text("may be out of date")
+        await page.screenshot(path=str(SHOTS / "unavailable.png"), full_page=True)
+    finally:
+        own.stop()
