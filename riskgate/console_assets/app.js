@@ -836,6 +836,9 @@
       if (chosen.error) return chosen;
       return { clientId: state.clientId, mode: $("c-mode-select").value, reason: chosen.reason };
     });
+    window.addEventListener("resize", function () {
+      if (chart) chart.setSize({ width: Math.max(320, $("c-chart").clientWidth), height: 260 });
+    });
     var saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) signIn(saved);
   });

@@ -362,9 +362,9 @@ async def test_an_expired_session_and_an_unavailable_store_are_said_plainly(
     page = watched.page
     # The token runs out while the page is open: the service closes the alert feed and
     # refuses the next refresh; the page goes back to sign-in and says why.
-    await sign_in(page, server, token("admin", "ops", ttl=3))
+    await sign_in(page, server, token("admin", "ops", ttl=8))
     await expect(page.locator("#operator")).to_be_visible()
-    await expect(page.locator("#signin")).to_be_visible(timeout=15_000)
+    await expect(page.locator("#signin")).to_be_visible(timeout=30_000)
     await expect(page.locator("#signin-message")).to_contain_text("UNAUTHENTICATED")
     await expect(page.locator("#signin-message")).to_contain_text("expired")
     assert await page.evaluate("sessionStorage.length") == 0
