@@ -206,6 +206,43 @@ async def test_halting_a_client_from_the_page_refuses_its_next_check(
     await expect(page.locator("#c-mode")).to_have_text("ACTIVE")
     again = (await ok(http, CHECK, {"s": signal("again", "halt-cy")}, as_=SERVICE))["checkSignal"]
     assert again["passes"] is True
+    await ok(http, 'mutation { releaseSignal(signalId: "again") }', as_=SERVICE)
+
+    # The whole platform: halted from the overview, then back to normal.
+    await page.click("#client-back")
+    for mode in ("HALTED", "ACTIVE"):
+        await page.select_option("#ks-scope", "platform")
+        await page.select_option("#ks-mode", mode)
+        await page.fill("#ks-reason", f"platform drill: {mode}")
+        await page.click("#ks-apply")
+        await expect(page.locator("#ks-confirm-text")).to_contain_text(
+            f"the whole platform to {mode}"
+        )
+        await page.click("#ks-confirm-yes")
+        await expect(page.locator("#ks-result")).to_have_text(f"The platform is now {mode}.")
+        await expect(page.locator("#platform-mode")).to_have_text(mode)
+        found = await ok(http, CHECK, {"s": signal(f"p-{mode}", "halt-cy")}, as_=SERVICE)
+        check = found["checkSignal"]
+        if mode == "HALTED":
+            assert [v["check"] for v in check["violations"]] == ["TRADING_HALTED"]
+            assert "platform" in check["violations"][0]["message"]
+        else:
+            assert check["passes"] is True
+            await ok(http, 'mutation { releaseSignal(signalId: "p-ACTIVE") }', as_=SERVICE)
+
+
+async def test_the_service_sees_clients_but_not_the_platform(
+    watched: Watched, server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    await seed_client(http, "svc-gil", deposit="1000", trades=[])
+    page = watched.page
+    await sign_in(page, server, token("service", "approval-service"))
+    await expect(page.locator("#clients-table tr[data-client=svc-gil]")).to_be_visible()
+    await expect(page.locator("#killswitch")).to_be_visible()
+    await expect(page.locator("#platform-exposure")).to_be_hidden()
+    assert await page.locator("#ks-scope").input_value() == "client"
+    await expect(page.locator("#ks-scope option[value=platform]")).to_be_disabled()
+    await expect(page.locator("#feed-status")).to_have_text("live")
 
 
 async def delivery_delay(
