@@ -74,6 +74,7 @@ ROLE_TABLE: dict[str, Scope] = {
     "platformLimits": Scope.ADMIN,
     "updatePlatformLimits": Scope.ADMIN,
     "upsertInstrument": Scope.ADMIN,
+    "clients": Scope.STAFF,
     "instruments": Scope.ANYONE,
 }
 

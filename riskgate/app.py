@@ -33,6 +33,7 @@ from domain.errors import RiskgateError
 from resolvers.deps import Deps, utc_now
 from riskgate.auth import TokenVerifier
 from riskgate.bus import make_bus
+from riskgate.console import console_routes
 from riskgate.metrics import Metrics
 from riskgate.settings import Settings
 from riskgate.transport import (
@@ -293,6 +294,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

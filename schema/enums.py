@@ -9,7 +9,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from domain import breakers, checks, ledger, values
+from domain import breakers, checks, clients, ledger, values
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -117,3 +117,20 @@ LimitCheck = _described(
         "reserved, both directions) + the signal's > maxInstrumentVolume.",
     },
 )
+
+
+@strawberry.enum(name="ClientOrder", description="How the clients overview ranks clients.")
+class ClientOrder(Enum):
+    EXPOSURE = strawberry.enum_value(
+        clients.ClientOrder.EXPOSURE.value, description="Largest total exposure first."
+    )
+    DRAWDOWN = strawberry.enum_value(
+        clients.ClientOrder.DRAWDOWN.value, description="Deepest current drawdown first."
+    )
+    DAILY_PNL = strawberry.enum_value(
+        clients.ClientOrder.DAILY_PNL.value,
+        description="Worst daily P&L (biggest loss of the trading day) first.",
+    )
+    CLIENT_ID = strawberry.enum_value(
+        clients.ClientOrder.CLIENT_ID.value, description="By client id, alphabetically."
+    )

@@ -9,11 +9,15 @@ from typing import Annotated
 
 import strawberry
 
+from domain import clients as client_rules
 from resolvers import alerts, checks, exposure, instruments, platform, profiles
+from resolvers.clients import list_clients
 from schema.context import Info
+from schema.enums import ClientOrder
 from schema.inputs import ClientIdArg
 from schema.types import (
     BreakerAlertView,
+    ClientPageView,
     ExposureView,
     GlobalExposureView,
     InstrumentView,
@@ -185,3 +189,34 @@ class Query:
         ctx = info.context
         found = await alerts.list_alerts(ctx.deps, ctx.user, client_id, limit=limit)
         return [BreakerAlertView.of(a) for a in found]
+
+    @strawberry.field(
+        description=(
+            "Pages through the clients with their current exposure figures, worst first "
+            "(service and admin)."
+        ),
+    )
+    async def clients(
+        self,
+        info: Info,
+        order_by: Annotated[
+            ClientOrder,
+            strawberry.argument(description="Which figure ranks the clients; ties go by id."),
+        ] = ClientOrder.EXPOSURE,
+        limit: Annotated[
+            int,
+            strawberry.argument(
+                description=f"Clients per page, 1 to {client_rules.MAX_CLIENT_PAGE}."
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The nextCursor of the previous page, with the same orderBy."
+            ),
+        ] = None,
+    ) -> ClientPageView:
+        ctx = info.context
+        order = client_rules.ClientOrder(order_by.value)
+        page = await list_clients(ctx.deps, ctx.user, order, limit=limit, after=after)
+        return ClientPageView.of(page)

@@ -10,6 +10,7 @@ import strawberry
 
 from domain.breakers import Alert
 from domain.checks import Headroom, Violation
+from domain.clients import ClientPage, encode_cursor
 from domain.decisions import Decision
 from domain.exposure import ClientExposure, ExposureReport, InstrumentExposure
 from domain.instruments import Instrument
@@ -677,4 +678,25 @@ class BreakerAlertView:
             limit=round2(alert.limit),
             message=alert.message,
             created_at=alert.created_at,
+        )
+
+
+@strawberry.type(
+    name="ClientPage",
+    description="One page of the clients overview, in the order asked for.",
+)
+class ClientPageView:
+    items: list[ExposureView] = strawberry.field(
+        description="The clients of this page with their current exposure figures."
+    )
+    next_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null on the last page."
+    )
+
+    @classmethod
+    def of(cls, page: ClientPage) -> ClientPageView:
+        cursor = page.next_cursor
+        return cls(
+            items=[ExposureView.of(r) for r in page.items],
+            next_cursor=None if cursor is None else encode_cursor(cursor),
         )
