@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from db.engine import Database
+from domain.decisions import Decision
 from domain.trading_day import TradingCalendar
 
 
@@ -17,6 +18,10 @@ def utc_now() -> datetime:
 
 
 async def _drop(_alerts: object) -> None:
+    return None
+
+
+def _unobserved(_decision: Decision, _dry_run: bool) -> None:
     return None
 
 
@@ -36,3 +41,5 @@ class Deps:
     publish: Callable[[list[object]], Awaitable[None]] = field(default=_drop)
     # Live alerts for subscriptions; None where nothing can subscribe (jobs, the CLI).
     subscribe: AlertFeed | None = None
+    # Told of every decision a check makes (after it committed); the service counts them.
+    on_decision: Callable[[Decision, bool], None] = _unobserved

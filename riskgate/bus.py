@@ -31,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.breakers import Alert, FeedGap
 from domain.values import AlertLevel
+from riskgate.observability import note_alerts
 
 log = logging.getLogger("riskgate.bus")
 
@@ -156,6 +157,7 @@ class InProcessBus:
         return None
 
     async def publish(self, alerts: list[object]) -> None:
+        note_alerts(alerts)
         for alert in alerts:
             if isinstance(alert, Alert):
                 self._fanout.deliver(alert)
@@ -215,6 +217,7 @@ class RedisBus:
         sent = [a for a in alerts if isinstance(a, Alert)]
         if not sent:
             return
+        note_alerts(sent)
         for alert in sent:
             self._fanout.deliver(alert)
         message = json.dumps(

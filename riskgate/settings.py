@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
     auto_migrate: bool = True
     log_level: str = "INFO"
+    # Observability: log lines as text or one JSON object per line; browser origins allowed
+    # to call the API (comma-separated, none by default); Strawberry's OpenTelemetry tracing.
+    log_format: Literal["text", "json"] = "text"
+    cors_origins: str = ""
+    otel_enabled: bool = False
 
     @field_validator("trading_day_timezone")
     @classmethod
@@ -77,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def job_queue(self) -> str:
         return f"{self.redis_prefix}:jobs"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def is_development(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -40,8 +41,10 @@ class RiskgateSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -> strawberry.Schema:
+    """`observers` are extensions the service adds (metrics, tracing); they run first."""
     extensions: list[Any] = [
+        *observers,
         CodedErrors,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,7 +14,6 @@ from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, pool, se
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import command
 from db.migrations import alembic_config, upgrade_to_head
 from db.tables import instruments, metadata, platform_limits
 from domain.instruments import DEFAULT_CATALOG
