@@ -9,7 +9,7 @@ import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 
@@ -24,7 +24,12 @@ _ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _QUIET = ("alembic", "sqlalchemy.engine")
 
 # Record attributes every LogRecord has; anything else was passed through `extra=`.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",  # uvicorn's coloured copy of the message
+}
 
 
 def accept_request_id(header: str | None) -> str:
@@ -41,19 +46,14 @@ class _RequestIdFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line: time, level, logger, [request id], message (the message says it all)."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extra = _extra(record)
-        if extra:
-            line += " " + " ".join(f"{k}={v}" for k, v in extra.items())
-        return line
-
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line."""
+    """One JSON object per line; fields passed with `extra=` become keys."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -63,7 +63,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id.get()),
         }
-        entry.update(_extra(record))
+        for key, value in _extra(record).items():
+            entry.setdefault(key, value)  # never over the standard keys
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -73,9 +74,12 @@ def _extra(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
 
 
-def configure_logging(level: str = "INFO", fmt: LogFormat = "text") -> None:
-    """One handler on the root logger; every library's records go through it."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(
+    level: str = "INFO", fmt: LogFormat = "text", stream: TextIO | None = None
+) -> logging.Handler:
+    """One handler on the root logger (stderr by default); every library's records go
+    through it. Returns the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
@@ -90,3 +94,4 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "text") -> None:
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    return handler

@@ -19,6 +19,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from sqlalchemy import select
@@ -32,6 +33,9 @@ from domain.breakers import Alert
 from domain.decisions import Decision
 from domain.values import AlertLevel
 from riskgate.logging_setup import accept_request_id, request_id
+
+# The *_created series only repeat the process start time.
+disable_created_metrics()
 
 log = logging.getLogger("riskgate")
 access_log = logging.getLogger("riskgate.access")
@@ -53,7 +57,7 @@ HTTP_SECONDS = Histogram(
 OPERATION_SECONDS = Histogram(
     "riskgate_graphql_operation_seconds",
     "GraphQL query and mutation latency by operation type and name (parse to result).",
-    ["type", "name"],
+    ["type", "operation"],
     buckets=_FAST_BUCKETS,
 )
 GRAPHQL_ERRORS = Counter("riskgate_graphql_errors", "GraphQL errors by code.", ["code"])
@@ -218,8 +222,8 @@ def note_alerts(alerts: Sequence[object]) -> None:
             alert.message,
             extra={
                 "alert_id": alert.id,
-                "kind": alert.kind,
-                "level": alert.level.value,
+                "alert_kind": alert.kind,
+                "alert_level": alert.level.value,
                 "client_id": alert.client_id,
             },
         )
