@@ -189,6 +189,7 @@ def create_app(
         state["db"] = db
         bus = make_bus(settings.redis_url, settings.alerts_channel)
         await bus.start()
+        _app.state.bus = bus
         graphql.deps = Deps(
             db=db,
             calendar=settings.calendar,

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from riskgate.logging_setup import configure_logging
+from riskgate.observability import tracing_extensions
 from tests.checks.helpers import MODE
 from tests.client import GraphQLClient
 from tests.ops.conftest import OpenClient
@@ -87,3 +88,23 @@ def test_configured_logging_keeps_alembic_quiet(restore_logging: None) -> None:
     logging.getLogger("riskgate.test").info("kept")
     assert "Context impl" not in out.getvalue()
     assert "kept" in out.getvalue()
+
+
+def test_tracing_is_optional(caplog: pytest.LogCaptureFixture) -> None:
+    assert tracing_extensions(False) == []
+    try:
+        import opentelemetry.trace  # noqa: F401
+    except ImportError:
+        with caplog.at_level(logging.WARNING, logger="riskgate"):
+            assert tracing_extensions(True) == []
+        assert any("riskgate[otel]" in r.getMessage() for r in caplog.records)
+    else:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        assert tracing_extensions(True) == [OpenTelemetryExtension]
+
+
+async def test_app_starts_with_tracing_asked_for(sqlite_client: OpenClient) -> None:
+    async with sqlite_client(otel_enabled=True) as http:
+        reply = await http.post("/graphql", json={"query": "{ __typename }"})
+        assert reply.json() == {"data": {"__typename": "Query"}}

@@ -3,12 +3,20 @@ requests, decisions, alerts, errors and job runs that should move them."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
+from domain.values import Role
 from jobs.tasks import run_job
+from riskgate.auth import mint_token
+from riskgate.settings import Settings
+from tests.alerts.flows import SUBSCRIBE
+from tests.alerts.test_in_process_bus import _until, serving
 from tests.checks.helpers import CHECK, MODE, deposit, signal
 from tests.client import GraphQLClient
 from tests.ops.scrape import scrape, value
@@ -105,3 +113,26 @@ async def test_job_runs_from_the_shared_record(api: GraphQLClient, app: Starlett
     )
     assert finished > 1_600_000_000
     assert value(samples, "riskgate_job_last_duration_seconds", job="purge-reservations") >= 0
+
+
+async def test_open_subscriptions_follow_the_sockets(
+    app: Starlette, api: GraphQLClient, settings: Settings
+) -> None:
+    token = mint_token(settings, sub="ops", role=Role.ADMIN)
+    gauge = "riskgate_subscriptions_open"
+    base = value(await scrape(api.http), gauge)
+    async with serving(app) as url:
+        async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            await ws.send(json.dumps(init))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for op in ("1", "2"):
+                payload = {"query": SUBSCRIBE, "variables": {}}
+                await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
+            await _until(lambda: app.state.bus.subscribers == 2)
+            assert value(await scrape(api.http), gauge) == base + 2
+            await ws.send(json.dumps({"id": "1", "type": "complete"}))
+            await _until(lambda: app.state.bus.subscribers == 1)
+            assert value(await scrape(api.http), gauge) == base + 1
+        await _until(lambda: app.state.bus.subscribers == 0)
+    assert value(await scrape(api.http), gauge) == base
