@@ -1,1 +1,1 @@
-"""The SPEC §8 benchmark: `python -m bench` (or `make bench`, `make bench-quick`)."""
+"""The performance benchmark: `python -m bench` (or `make bench`, `make bench-quick`)."""

@@ -1,4 +1,4 @@
-"""`python -m bench`: SPEC §8 figures on a real server, SQLite and PostgreSQL side by side.
+"""`python -m bench`: the performance figures on a real server, SQLite and PostgreSQL side by side.
 
 Per backend:
   main     fresh database, migrated; a server; seeding through the API; the floor

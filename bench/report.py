@@ -52,7 +52,7 @@ def _value(row: Row) -> str:
 
 
 def render(rows: list[Row]) -> str:
-    header = ("backend", "figure", "value", "ratio", "SPEC §8 target", "status", "notes")
+    header = ("backend", "figure", "value", "ratio", "target", "status", "notes")
     lines = [
         (
             r.backend,

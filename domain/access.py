@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §5): roles, and a client reaching only its own data."""
+"""Who may do what: roles, and a client reaching only its own data."""
 
 from __future__ import annotations
 

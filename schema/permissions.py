@@ -1,4 +1,4 @@
-"""Permission classes for the role table of SPEC §5; per-client scoping is in resolvers."""
+"""Permission classes for the role table (who may call what); per-client scoping is in resolvers."""
 
 from __future__ import annotations
 

@@ -118,3 +118,11 @@ async def test_migrations_on_a_fresh_postgres_database() -> None:
         await _check_round_trip(url)
     finally:
         await drop_postgres_database(url)
+
+
+def test_revisions_live_in_the_package() -> None:
+    """Revisions ship inside the `db` package; one left in a top-level alembic/ folder would
+    be missing from the wheel."""
+    root = Path(__file__).resolve().parents[1]
+    assert not list(root.glob("alembic/**/*.py")), "move revisions to db/migrations/versions/"
+    assert sorted(p.name for p in (root / "db" / "migrations" / "versions").glob("0*.py"))

@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §5), tokens that must not get in, body limits and error hygiene."""
+"""Who may do what (the role table), tokens that must not get in, body limits and error hygiene."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ OPERATIONS = [
 
 
 def expected(op: Operation, role: str, target: str | None) -> str:
-    """'granted' or the error code the role table of SPEC §5 calls for."""
+    """'granted' or the error code the role table calls for."""
     if op.scope == "anyone":
         return "granted"
     if op.scope == "admin":
