@@ -72,7 +72,8 @@ subscription Alerts {
 }
 """
 
-HEADER_TEMPLATE = '{\n  "Authorization": "Bearer …"\n}'
+PLACEHOLDER = "…"
+HEADER_TEMPLATE = '{\n  "Authorization": "Bearer ' + PLACEHOLDER + '"\n}'
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -92,10 +93,16 @@ _PAGE = """<!doctype html>
 (function () {{
   var url = window.location.href.split(/[?#]/)[0];
   var socketUrl = url.replace(/^http/, "ws");
+  var PLACEHOLDER = {placeholder};
   // One fetcher per Authorization value: the socket sends the token in connection_init.
   var fetchers = {{}};
   function fetcher(params, options) {{
-    var headers = (options && options.headers) || {{}};
+    var headers = Object.assign({{}}, (options && options.headers) || {{}});
+    // The template's placeholder is no token (and browsers refuse to send its "…").
+    Object.keys(headers).forEach(function (name) {{
+      if (String(headers[name]).indexOf(PLACEHOLDER) >= 0) delete headers[name];
+    }});
+    options = Object.assign({{}}, options || {{}}, {{ headers: headers }});
     var auth = headers.Authorization || headers.authorization || "";
     if (!fetchers[auth]) {{
       fetchers[auth] = GraphiQL.createFetcher({{
@@ -133,6 +140,7 @@ def graphiql_page() -> str:
         base="." + GRAPHIQL_PATH,
         query=_script_literal(EXAMPLE_DOCUMENT),
         headers=_script_literal(HEADER_TEMPLATE),
+        placeholder=_script_literal(PLACEHOLDER),
     )
 
 
