@@ -23,6 +23,7 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import select
+from sqlalchemy.pool import QueuePool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
@@ -81,6 +82,11 @@ JOB_LAST_DURATION = Gauge(
     "riskgate_job_last_duration_seconds",
     "How long each periodic job's last successful run took (from the database).",
     ["job"],
+)
+DB_POOL = Gauge(
+    "riskgate_db_pool_connections",
+    "Database connections of this process by pool (writer, reader) and state (in_use, idle).",
+    ["pool", "state"],
 )
 
 # Operation names are chosen by callers: only this many distinct ones get their own series.
@@ -248,7 +254,8 @@ def counted_feed(subscribe: FeedFactory) -> FeedFactory:
 
 
 async def metrics_response(db: Database | None) -> Response:
-    """The exposition, with the job gauges refreshed from the shared record of job runs."""
+    """The exposition, with the job gauges refreshed from the shared record of job runs and
+    the pool gauges from this process's engines."""
     if db is not None:
         try:
             query = select(job_runs.c.name, job_runs.c.last_started_at, job_runs.c.last_finished_at)
@@ -262,7 +269,19 @@ async def metrics_response(db: Database | None) -> Response:
                 continue
             JOB_LAST_SUCCESS.labels(name).set(finished.timestamp())
             JOB_LAST_DURATION.labels(name).set((finished - started).total_seconds())
+        _pool_gauges(db)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def _pool_gauges(db: Database) -> None:
+    engines = {"writer": db.writer, "reader": db.reader}
+    if db.reader is db.writer:
+        del engines["reader"]
+    for name, engine in engines.items():
+        pool = engine.sync_engine.pool
+        if isinstance(pool, QueuePool):
+            DB_POOL.labels(name, "in_use").set(pool.checkedout())
+            DB_POOL.labels(name, "idle").set(pool.checkedin())
 
 
 def tracing_extensions(enabled: bool) -> list[Any]:

@@ -39,6 +39,13 @@ async def test_process_metrics_and_help_for_every_riskgate_family(api: GraphQLCl
         "riskgate_job_last_success_timestamp_seconds",
     ):
         assert f"# HELP {family}" in text, family
+    # Scraping read the job record through the writer's pool or the reader's.
+    pools = {
+        dict(labels)["pool"]
+        for (name, labels) in samples
+        if name == "riskgate_db_pool_connections" and dict(labels)["state"] == "idle"
+    }
+    assert "writer" in pools
 
 
 async def test_decisions_by_outcome_and_operation_latency(api: GraphQLClient) -> None:
