@@ -36,7 +36,7 @@ from domain.values import AlertLevel
 from riskgate.logging_setup import accept_request_id, request_id
 
 # The *_created series only repeat the process start time.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 log = logging.getLogger("riskgate")
 access_log = logging.getLogger("riskgate.access")

@@ -34,9 +34,14 @@ _NOT_SOURCE = shutil.ignore_patterns(
 )
 
 
-def _run(*args: str | Path, timeout: float = 300, **kwargs: object) -> str:
+def _run(
+    *args: str | Path,
+    timeout: float = 300,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
     done = subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs
+        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
     )
     assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
