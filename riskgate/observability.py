@@ -164,24 +164,27 @@ class RequestObserver:
         try:
             await self.app(scope, receive, stamped)
         finally:
-            elapsed = time.perf_counter() - started
-            endpoint = _endpoint(scope["path"])
-            method = scope["method"]
-            HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
-            HTTP_SECONDS.labels(endpoint).observe(elapsed)
-            access_log.info(
-                "%s %s %s %.1f ms",
-                method,
-                scope["path"],
-                status,
-                elapsed * 1000,
-                extra={
-                    "method": method,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 3),
-                },
-            )
+            _record(scope["method"], scope["path"], status, time.perf_counter() - started)
+
+
+def _record(method: str, path: str, status: int, elapsed: float) -> None:
+    endpoint = _endpoint(path)
+    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
+    HTTP_SECONDS.labels(endpoint).observe(elapsed)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "%s %s %s %.1f ms",
+            method,
+            path,
+            status,
+            elapsed * 1000,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 3),
+            },
+        )
 
 
 class OperationMetrics(SchemaExtension):
