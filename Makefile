@@ -12,8 +12,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=8001 HOST=0.0.0.0` serves elsewhere (set on the command line, not from the
+# environment, where HOST often names the machine).
+HOST = 127.0.0.1
+PORT = 8000
+
 run: $(STAMP)
-	$(BIN)/riskgate serve --demo
+	$(BIN)/riskgate serve --demo --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

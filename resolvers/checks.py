@@ -141,8 +141,9 @@ async def check_signal(
     try:
         async with asyncio.timeout(deps.check_timeout):
             if dry_run:
-                return await _dry_run(deps, request, now)
-            return await deps.db.write(lambda conn: _reserving(conn, deps, request, now))
+                decision = await _dry_run(deps, request, now)
+            else:
+                decision = await deps.db.write(lambda conn: _reserving(conn, deps, request, now))
     except RiskgateError:
         raise
     except TimeoutError as error:
@@ -152,6 +153,9 @@ async def check_signal(
         raise RiskUnavailable(
             "the risk check could not be evaluated; nothing was reserved"
         ) from error
+    if decision.checked_at == now:  # a replay answers with the decision made back then
+        deps.on_decision(decision, dry_run)
+    return decision
 
 
 async def _read_state(

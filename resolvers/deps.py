@@ -11,6 +11,7 @@ from typing import Protocol
 
 from db.engine import Database
 from domain.breakers import Alert, FeedGap
+from domain.decisions import Decision
 from domain.trading_day import TradingCalendar
 
 
@@ -44,6 +45,10 @@ class AlertBus(Protocol):
     def subscribers(self) -> int: ...
 
 
+def _unobserved(_decision: Decision, _dry_run: bool) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -56,3 +61,5 @@ class Deps:
     publish: Publish = field(default=_drop)
     # Live alerts for subscriptions; None where nothing can subscribe (jobs, the CLI).
     subscribe: AlertFeed | None = None
+    # Told of every decision a check makes (after it committed); the service counts them.
+    on_decision: Callable[[Decision, bool], None] = _unobserved

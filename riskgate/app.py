@@ -16,6 +16,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -31,10 +32,19 @@ from db.engine import Database
 from db.migrations import is_current, upgrade_to_head
 from domain.errors import RiskgateError
 from resolvers.deps import Deps, utc_now
+from riskgate.assets import graphiql_assets, graphiql_page
 from riskgate.auth import TokenVerifier
 from riskgate.bus import make_bus
 from riskgate.console import console_routes
-from riskgate.metrics import Metrics
+from riskgate.observability import (
+    OperationMetrics,
+    RequestObserver,
+    count_errors,
+    counted_feed,
+    metrics_response,
+    note_decision,
+    tracing_extensions,
+)
 from riskgate.settings import Settings
 from riskgate.transport import (
     BodyDeadline,
@@ -57,11 +67,14 @@ class RiskgateGraphQL(GraphQL[Context, None]):
 
     graphql_transport_ws_handler_class = CodedWSHandler
 
-    def __init__(self, *, deps: Deps, verifier: TokenVerifier, metrics: Metrics, **kwargs: Any):
+    def __init__(self, *, deps: Deps, verifier: TokenVerifier, **kwargs: Any):
         super().__init__(**kwargs)
         self.deps = deps
         self.verifier = verifier
-        self.metrics = metrics
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(deps=self.deps)
@@ -134,8 +147,7 @@ class RiskgateGraphQL(GraphQL[Context, None]):
             result.errors = [
                 e if (e.extensions or {}).get("code") else map_error(e) for e in result.errors
             ]
-        for error in result.errors or ():
-            self.metrics.errors[(error.extensions or {}).get("code", "INTERNAL")] += 1
+        count_errors([(e.extensions or {}).get("code", "INTERNAL") for e in result.errors or ()])
         return await super().process_result(request, result)
 
 
@@ -192,36 +204,11 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
     await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
-class Timing:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            self.metrics.observe_request(status, time.perf_counter() - started)
-
-
 def create_app(
     settings: Settings | None = None, *, now: Callable[[], datetime] | None = None
 ) -> Starlette:
     """Build the app; the database is opened (and migrated) when the app starts."""
     settings = settings or Settings()
-    metrics = Metrics()
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -236,6 +223,7 @@ def create_app(
         state["db"] = db
         bus = make_bus(settings.redis_url, settings.alerts_channel)
         await bus.start()
+        _app.state.bus = bus
         graphql.deps = Deps(
             db=db,
             calendar=settings.calendar,
@@ -243,7 +231,8 @@ def create_app(
             check_timeout=settings.statement_timeout_ms / 1000,
             now=now or utc_now,
             publish=bus.publish,
-            subscribe=bus.subscribe,
+            subscribe=counted_feed(bus.subscribe),
+            on_decision=note_decision,
         )
         # Objects alive after start-up stay alive; keep the collector off them.
         gc.collect()
@@ -257,8 +246,10 @@ def create_app(
     graphql = RiskgateGraphQL(
         deps=None,  # type: ignore[arg-type]  # set at start-up
         verifier=TokenVerifier(settings),
-        metrics=metrics,
-        schema=build_schema(introspection=settings.is_development),
+        schema=build_schema(
+            introspection=settings.is_development,
+            observers=[OperationMetrics, *tracing_extensions(settings.otel_enabled)],
+        ),
         graphql_ide="graphiql" if settings.is_development else None,
         allow_queries_via_get=False,
         subscription_protocols=("graphql-transport-ws",),
@@ -285,7 +276,7 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     async def metrics_endpoint(_request: Request) -> Response:
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        return await metrics_response(state.get("db"))
 
     app = Starlette(
         routes=[
@@ -295,12 +286,23 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *console_routes(),
+            *([graphiql_assets()] if settings.is_development else []),
         ],
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)
-    app.add_middleware(Timing, metrics=metrics)
+    # Added last, so outermost: preflights get an answer, and every response a request id.
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(RequestObserver)
     app.state.settings = settings
     app.state.graphql = graphql
     return app

@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from domain.breakers import Alert, FeedGap
 from domain.values import AlertLevel
 from resolvers.deps import AlertBus, FeedItem
+from riskgate.observability import note_alerts
 
 log = logging.getLogger("riskgate.bus")
 
@@ -143,6 +144,7 @@ class InProcessBus:
         return None
 
     async def publish(self, alerts: Sequence[Alert]) -> None:
+        note_alerts(alerts)
         for alert in alerts:
             self._fanout.deliver(alert)
 
@@ -200,6 +202,7 @@ class RedisBus:
     async def publish(self, alerts: Sequence[Alert]) -> None:
         if not alerts:
             return
+        note_alerts(alerts)
         for alert in alerts:
             self._fanout.deliver(alert)
         message = json.dumps(

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     auto_migrate: bool = True
     log_level: str = "INFO"
+    # Observability: log lines as text or one JSON object per line; browser origins allowed
+    # to call the API (comma-separated, none by default); Strawberry's OpenTelemetry tracing.
+    log_format: Literal["text", "json"] = "text"
+    cors_origins: str = ""
+    otel_enabled: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -113,6 +118,10 @@ class Settings(BaseSettings):
     @property
     def job_queue(self) -> str:
         return f"{self.redis_prefix}:jobs"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def is_development(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -130,9 +130,11 @@ class RiskgateSchema(strawberry.Schema):
         return kwargs
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -> strawberry.Schema:
+    """`observers` are extensions the service adds (metrics, tracing); they run first."""
     hide_suggestions = not introspection
     extensions: list[Any] = [
+        *observers,
         CodedErrors,
         lambda: ParserCache(maxsize=512),
         lambda: CheckedRequest(hide_suggestions=hide_suggestions),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,7 +14,6 @@ from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, pool, se
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from alembic import command
 from db.migrations import alembic_config, upgrade_to_head
 from db.tables import instruments, metadata, platform_limits
 from domain.instruments import DEFAULT_CATALOG
@@ -118,3 +118,11 @@ async def test_migrations_on_a_fresh_postgres_database() -> None:
         await _check_round_trip(url)
     finally:
         await drop_postgres_database(url)
+
+
+def test_revisions_live_in_the_package() -> None:
+    """Revisions ship inside the `db` package; one left in a top-level alembic/ folder would
+    be missing from the wheel."""
+    root = Path(__file__).resolve().parents[1]
+    assert not list(root.glob("alembic/**/*.py")), "move revisions to db/migrations/versions/"
+    assert sorted(p.name for p in (root / "db" / "migrations" / "versions").glob("0*.py"))

@@ -47,7 +47,7 @@ async def _until(condition: Any, within: float = 2.0) -> None:
 
 @pytest.fixture
 def bus(app: Any) -> InProcessBus:
-    found = app.state.graphql.deps.subscribe.__self__
+    found = app.state.bus
     assert isinstance(found, InProcessBus)
     return found
 

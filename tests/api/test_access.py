@@ -134,7 +134,7 @@ OPERATIONS = [
 
 
 def expected(op: Operation, role: str, target: str | None) -> str:
-    """'granted' or the error code the roles table in docs/api.md calls for."""
+    """'granted' or the error code the role table calls for."""
     if op.scope == "anyone":
         return "granted"
     if op.scope == "admin":

@@ -71,4 +71,6 @@ def test_run_job_runs_each_job_once_without_redis(clean_database: str, name: str
 def test_run_job_refuses_an_unknown_name(clean_database: str) -> None:
     done = _run_job(clean_database, "compact-everything")
     assert done.returncode == 2
-    assert "snapshots" in done.stdout
+    assert "compact-everything" in done.stderr
+    for job in ("snapshots", "breakers", "cleanup-snapshots", "purge-reservations"):
+        assert job in done.stderr

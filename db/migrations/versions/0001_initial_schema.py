@@ -8,9 +8,9 @@ Create Date: 2026-11-24 13:17:42.716796
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import db.types
-from alembic import op
 from db.seed import catalog_rows, platform_row
 from db.tables import instruments, platform_limits
 
