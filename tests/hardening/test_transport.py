@@ -110,6 +110,14 @@ async def test_operations_over_get_are_refused_with_405(api: GraphQLClient, quer
     assert reply.headers["allow"] == "POST"
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_refused_with_405(api: GraphQLClient, method: str) -> None:
+    reply = await api.http.request(
+        method, "/graphql", json={"query": INSTRUMENTS}, headers={"accept": "application/json"}
+    )
+    assert_coded_refusal(reply, 405)
+
+
 async def test_a_subscription_over_http_is_a_coded_refusal(api: GraphQLClient) -> None:
     token = api.token("admin", "ops")
     reply = await api.http.post(
