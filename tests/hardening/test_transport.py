@@ -149,3 +149,19 @@ async def test_several_operations_without_a_name_run_none_of_them(api: GraphQLCl
     )
     assert reply.status_code == 200
     assert reply.json() == {"data": {"platformLimits": {"maxOpenPositions": 50}}}
+
+
+async def test_refusals_are_counted_by_code(api: GraphQLClient) -> None:
+    def counted(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('riskgate_graphql_errors_total{code="BAD_USER_INPUT"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = counted((await api.http.get("/metrics")).text)
+    for body in (b"123", b"[]", b"{nope"):
+        reply = await api.http.post(
+            "/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        assert reply.status_code == 400
+    assert counted((await api.http.get("/metrics")).text) == before + 3
