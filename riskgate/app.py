@@ -92,10 +92,10 @@ class RiskgateGraphQL(GraphQL[Context, None]):
         if scope["type"] == "http":
             try:
                 response = await self.run(Request(scope, receive=receive))
-            except Refusal as refusal:
+            except (Refusal, HTTPException) as error:
+                refusal = error if isinstance(error, Refusal) else from_http_exception(error)
+                self.metrics.errors[refusal.code] += 1
                 response = refusal.response()
-            except HTTPException as error:
-                response = from_http_exception(error).response()
             await response(scope, receive, send)
             return
         # One context per connection (it holds the caller, never a database session).
@@ -280,7 +280,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # any method: the view refuses others in JSON
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -7,11 +7,17 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ArgumentNode, DocumentNode, GraphQLError, ObjectFieldNode, Visitor, visit
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    GraphQLError,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, RiskgateError
-from schema.scalars import argument_of
+from schema.scalars import argument_of, input_path, input_trail
 
 log = logging.getLogger("riskgate.errors")
 
@@ -32,20 +38,18 @@ def _field_from_message(message: str) -> str | None:
 
 
 def _literal_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
-    """The argument or input field an inline literal was written for."""
+    """The input an inline literal was written for, named as a variable's would be:
+    "lotStep" inside an input object, "prices[0].price" inside a list argument."""
     if document is None or not error.nodes:
         return None
     target = error.nodes[0]
     found: list[str] = []
 
     class Finder(Visitor):
-        def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
-            if node.value is target:
-                found.append(node.name.value)
-
         def enter_argument(self, node: ArgumentNode, *_: object) -> None:
-            if node.value is target:
-                found.append(node.name.value)
+            trail = input_trail(node.value, target)
+            if trail is not None and not found:
+                found.append(input_path(node.name.value, trail))
 
     visit(document, Finder())
     return found[0] if found else None

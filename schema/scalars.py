@@ -19,6 +19,7 @@ from graphql import (
     ListValueNode,
     Node,
     ObjectFieldNode,
+    ObjectValueNode,
     StringValueNode,
     ValidationRule,
     ValueNode,
@@ -115,6 +116,31 @@ def _bad_text(value: str) -> bool:
     return "\x00" in value or (not value.isascii() and _BAD_TEXT.search(value) is not None)
 
 
+def input_trail(value: Node, target: Node) -> list[str | int] | None:
+    """The list indexes and field names from `value` down to `target`."""
+    if value is target:
+        return []
+    children: list[tuple[str | int, Node]] = []
+    if isinstance(value, ListValueNode):
+        children = list(enumerate(value.values))
+    elif isinstance(value, ObjectValueNode):
+        children = [(f.name.value, f.value) for f in value.fields]
+    for step, child in children:
+        below = input_trail(child, target)
+        if below is not None:
+            return [step, *below]
+    return None
+
+
+def input_path(argument: str, trail: list[str | int]) -> str:
+    # As graphql-core names a variable's inner value: below an input object the path
+    # without the argument ("clientCeilings.maxDailyLoss"), below a list with it.
+    text = argument if not trail or isinstance(trail[0], int) else ""
+    for step in trail:
+        text += f"[{step}]" if isinstance(step, int) else f".{step}"
+    return text.lstrip(".")
+
+
 class TextLiteralsRule(ValidationRule):
     """String literals written in the document."""
 
@@ -122,13 +148,14 @@ class TextLiteralsRule(ValidationRule):
         self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
     ) -> None:
         if _bad_text(node.value):
-            field = next(
-                (
-                    a.name.value
-                    for a in reversed([*ancestors, parent])
-                    if isinstance(a, ArgumentNode | ObjectFieldNode)
-                ),
-                "value",
+            argument = next(
+                (a for a in reversed([*ancestors, parent]) if isinstance(a, ArgumentNode)), None
+            )
+            trail = input_trail(argument.value, node) if argument else None
+            field = (
+                input_path(argument.name.value, trail)
+                if argument and trail is not None
+                else "value"
             )
             message = _bad_text_message(field)
             self.report_error(
@@ -141,8 +168,7 @@ def bad_text_in_variables(
 ) -> GraphQLError | None:
     """The first variable (at any depth) holding bad text, as an error naming its field."""
     for path in _bad_text_paths(variables or {}):
-        keys = [p for p in path[1:] if isinstance(p, str)]
-        field = keys[-1] if keys else argument_of(str(path[0]), document)
+        field = input_path(argument_of(str(path[0]), document), list(path[1:]))
         message = _bad_text_message(field)
         return GraphQLError(message, original_error=BadInput(message, field=field))
     return None

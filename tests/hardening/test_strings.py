@@ -58,7 +58,7 @@ def cases(bad: str) -> list[tuple[str, str, dict[str, Any], str]]:
         ("flowId", CASH, {"flow": {"flowId": bad, "clientId": "alice", "amount": "5"}}, "flowId"),
         ("symbol", INSTRUMENT, {"i": {**INSTRUMENT_INPUT, "symbol": bad}}, "symbol"),
         ("correlationGroup", INSTRUMENT, {"i": group}, "correlationGroup"),
-        ("mark instrument", MARKS, {"p": [{"instrument": bad, "price": "1.2"}]}, "instrument"),
+        ("mark", MARKS, {"p": [{"instrument": bad, "price": "1"}]}, "prices[0].instrument"),
         ("release", RELEASE, {"id": bad}, "signalId"),
         ("profile clientId", PROFILE, {"c": bad, "i": {"maxOpenPositions": 3}}, "clientId"),
         ("position instrument", POSITION, {"c": "alice", "s": bad}, "instrument"),

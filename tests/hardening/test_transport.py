@@ -110,6 +110,14 @@ async def test_operations_over_get_are_refused_with_405(api: GraphQLClient, quer
     assert reply.headers["allow"] == "POST"
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_refused_with_405(api: GraphQLClient, method: str) -> None:
+    reply = await api.http.request(
+        method, "/graphql", json={"query": INSTRUMENTS}, headers={"accept": "application/json"}
+    )
+    assert_coded_refusal(reply, 405)
+
+
 async def test_a_subscription_over_http_is_a_coded_refusal(api: GraphQLClient) -> None:
     token = api.token("admin", "ops")
     reply = await api.http.post(
@@ -141,3 +149,19 @@ async def test_several_operations_without_a_name_run_none_of_them(api: GraphQLCl
     )
     assert reply.status_code == 200
     assert reply.json() == {"data": {"platformLimits": {"maxOpenPositions": 50}}}
+
+
+async def test_refusals_are_counted_by_code(api: GraphQLClient) -> None:
+    def counted(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('riskgate_graphql_errors_total{code="BAD_USER_INPUT"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = counted((await api.http.get("/metrics")).text)
+    for body in (b"123", b"[]", b"{nope"):
+        reply = await api.http.post(
+            "/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        assert reply.status_code == 400
+    assert counted((await api.http.get("/metrics")).text) == before + 3
