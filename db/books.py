@@ -9,14 +9,8 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.catalog import (
-    INSTRUMENT_COLUMNS,
-    INSTRUMENT_SQL,
-    INSTRUMENT_WIDTH,
-    instrument_from_lean,
-)
-from db.clients import ACCOUNT_COLUMNS, account_from_row
-from db.lean import Lean, Sql, dec
+from db.lean import Lean, Sql
+from db.rows import ACCOUNT, BOOK, CLIENT_ID, HELD_BOOK, INSTRUMENT, REALIZED, Joined
 from db.tables import (
     accounts,
     client_daily_pnl,
@@ -35,33 +29,25 @@ from domain.values import Direction
 Books = tuple[list[PositionBook], dict[str, Instrument]]
 
 
-def book_from_row(row: Any, offset: int) -> PositionBook:
-    symbol, direction, volume, entry_value, count = row[offset : offset + 5]
-    return PositionBook(symbol, Direction(direction), dec(volume), dec(entry_value), count)
-
-
-# Open books with their instrument: instrument columns first, then the book's five.
-CLIENT_BOOKS_SQL = (
-    f"SELECT {INSTRUMENT_SQL}, p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
+# The FROM clauses of the open books, client's and platform's, each read as HELD_BOOK.
+CLIENT_BOOKS_FROM = (
     " FROM client_positions p JOIN instruments i ON i.symbol = p.symbol"
     " WHERE p.client_id = ? AND p.open_count > 0"
 )
-PLATFORM_BOOKS_SQL = (
-    f"SELECT {INSTRUMENT_SQL}, p.symbol, p.direction, p.volume, p.entry_value, p.open_count"
-    " FROM instrument_positions p JOIN instruments i ON i.symbol = p.symbol"
-    " WHERE p.open_count > 0"
+PLATFORM_BOOKS_FROM = (
+    " FROM instrument_positions p JOIN instruments i ON i.symbol = p.symbol WHERE p.open_count > 0"
 )
-_CLIENT_BOOKS = Sql(CLIENT_BOOKS_SQL)
-_PLATFORM_BOOKS = Sql(PLATFORM_BOOKS_SQL)
+_CLIENT_BOOKS = Sql(f"SELECT {HELD_BOOK.sql()}{CLIENT_BOOKS_FROM}")
+_PLATFORM_BOOKS = Sql(f"SELECT {HELD_BOOK.sql()}{PLATFORM_BOOKS_FROM}")
 
 
 async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
     books: list[PositionBook] = []
     catalog: dict[str, Instrument] = {}
     for row in await (await Lean.of(conn)).rows(sql, *args):
-        if row[0] not in catalog:
-            catalog[row[0]] = instrument_from_lean(row)
-        books.append(book_from_row(row, INSTRUMENT_WIDTH))
+        held = HELD_BOOK.decode(row)
+        catalog.setdefault(held["instrument"].symbol, held["instrument"])
+        books.append(held["book"])
     return books, catalog
 
 
@@ -96,11 +82,11 @@ async def get_platform_book(
 async def _get_book(
     conn: AsyncConnection, table: Table, symbol: str, direction: Direction, *where: Any
 ) -> PositionBook:
-    stmt = select(
-        table.c.symbol, table.c.direction, table.c.volume, table.c.entry_value, table.c.open_count
-    ).where(table.c.symbol == symbol, table.c.direction == direction.value, *where)
+    stmt = select(*BOOK.columns(table)).where(
+        table.c.symbol == symbol, table.c.direction == direction.value, *where
+    )
     row = (await conn.execute(stmt)).first()
-    return book_from_row(row, 0) if row else PositionBook(symbol, direction)
+    return BOOK.decode(row) if row else PositionBook(symbol, direction)
 
 
 def _book_values(book: PositionBook) -> dict[str, Any]:
@@ -127,19 +113,22 @@ async def save_platform_book(conn: AsyncConnection, book: PositionBook) -> None:
 
 
 _CLIENT_REALIZED = Sql(
-    "SELECT realized FROM client_daily_pnl WHERE client_id = ? AND trading_day = ?"
+    f"SELECT {REALIZED.sql('r')} FROM client_daily_pnl r"
+    " WHERE r.client_id = ? AND r.trading_day = ?"
 )
-_PLATFORM_REALIZED = Sql("SELECT realized FROM platform_daily_pnl WHERE trading_day = ?")
+_PLATFORM_REALIZED = Sql(
+    f"SELECT {REALIZED.sql('r')} FROM platform_daily_pnl r WHERE r.trading_day = ?"
+)
 
 
 async def client_realized_on(conn: AsyncConnection, client_id: str, day: date) -> Decimal:
     row = await (await Lean.of(conn)).row(_CLIENT_REALIZED, client_id, day)
-    return dec(row[0]) if row else ZERO
+    return REALIZED.decode(row) if row else ZERO
 
 
 async def platform_realized_on(conn: AsyncConnection, day: date) -> Decimal:
     row = await (await Lean.of(conn)).row(_PLATFORM_REALIZED, day)
-    return dec(row[0]) if row else ZERO
+    return REALIZED.decode(row) if row else ZERO
 
 
 async def add_realized(conn: AsyncConnection, client_id: str, day: date, pnl: Decimal) -> None:
@@ -170,25 +159,19 @@ async def books_of_clients_holding(
         .distinct()
     )
     stmt = (
-        select(
-            *INSTRUMENT_COLUMNS,
-            client_positions.c.symbol,
-            client_positions.c.direction,
-            client_positions.c.volume,
-            client_positions.c.entry_value,
-            client_positions.c.open_count,
-            client_positions.c.client_id,
-            *ACCOUNT_COLUMNS,
-        )
+        select(*_HOLDER.columns())
         .join_from(client_positions, instruments, client_positions.c.symbol == instruments.c.symbol)
         .join(accounts, accounts.c.client_id == client_positions.c.client_id)
         .where(client_positions.c.open_count > 0, client_positions.c.client_id.in_(holders))
     )
-    width = len(INSTRUMENT_COLUMNS)
     out = []
     for row in await conn.execute(stmt):
-        book = book_from_row(row, width)
-        out.append(
-            (row[width + 5], account_from_row(row[width + 6 :]), book, instrument_from_lean(row))
-        )
+        found = _HOLDER.decode(row)
+        out.append((found["client"], found["account"], found["book"], found["instrument"]))
     return out
+
+
+# A book of a client, with the client's account and the instrument.
+_HOLDER = Joined(
+    instrument=("i", INSTRUMENT), book=("p", BOOK), client=("a", CLIENT_ID), account=("a", ACCOUNT)
+)

@@ -15,18 +15,21 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.books import CLIENT_BOOKS_SQL, PLATFORM_BOOKS_SQL, book_from_row
-from db.catalog import INSTRUMENT_SQL, INSTRUMENT_WIDTH, get_instrument, instrument_from_lean
-from db.clients import PROFILE_SQL, account_from_row, profile_from_lean
+from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
+from db.catalog import get_instrument
 from db.decisions import INSERT_DECISION, decision_args, insert_decision
-from db.lean import Lean, Sql, dec
-from db.reservations import (
-    INSERT_RESERVATION,
-    SAVE_TOTAL,
-    Totals,
-    reservation_args,
-    reservation_from_lean,
-    total_with,
+from db.lean import Lean, Sql
+from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, Totals, reservation_args, total_with
+from db.rows import (
+    ACCOUNT,
+    DECISION_KEY,
+    HELD_BOOK,
+    INSTRUMENT,
+    PROFILE,
+    REALIZED,
+    RESERVATION,
+    RESERVATION_TOTAL,
+    Joined,
 )
 from domain.decisions import Decision
 from domain.equity import AccountState
@@ -36,10 +39,17 @@ from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import RiskProfile
 
+# The one-row facts, each part NULL when its row does not exist (yet).
+_FACTS = Joined(
+    prior=("d", DECISION_KEY),
+    profile=("p", PROFILE),
+    account=("a", ACCOUNT),
+    client_realized=("cr", REALIZED),
+    platform_realized=("pr", REALIZED),
+    instrument=("i", INSTRUMENT),
+)
 _SCALARS = Sql(
-    f"SELECT d.id, d.fingerprint, {PROFILE_SQL},"
-    " a.balance, a.peak_equity, a.net_cash_flows, a.realized_pnl,"
-    f" cr.realized, pr.realized, {INSTRUMENT_SQL}"
+    f"SELECT {_FACTS.sql()}"
     " FROM (SELECT 1 AS one) o"
     " LEFT JOIN risk_decisions d ON d.signal_id = ?"
     " LEFT JOIN risk_profiles p ON p.client_id = ?"
@@ -48,19 +58,24 @@ _SCALARS = Sql(
     " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
     " LEFT JOIN instruments i ON i.symbol = ?"
 )
-# Client books tagged 'C', platform books 'P'.
+# Every row leads with a tag: client books 'C', platform books 'P'.
 _BOOKS = Sql(
-    CLIENT_BOOKS_SQL.replace("SELECT ", "SELECT 'C', ", 1)
-    + " UNION ALL "
-    + PLATFORM_BOOKS_SQL.replace("SELECT ", "SELECT 'P', ", 1)
+    f"SELECT 'C', {HELD_BOOK.sql()}{CLIENT_BOOKS_FROM}"
+    f" UNION ALL SELECT 'P', {HELD_BOOK.sql()}{PLATFORM_BOOKS_FROM}"
 )
-_RES = "signal_id, client_id, symbol, direction, volume, notional, expires_at"
+# The platform totals 'T', the client's live reservations 'C', every expired one 'X'. (The
+# totals come first: PostgreSQL types a UNION's columns pairwise from the left, and a column
+# that is NULL in both of the first two branches would be taken for text.)
+_HELD_PARTS = Joined(reservation=("r", RESERVATION), total=("t", RESERVATION_TOTAL))
 _HELD = Sql(
-    f"SELECT 'C', {_RES}, 0 FROM reservations WHERE client_id = ? AND expires_at > ?"
-    f" UNION ALL SELECT 'X', {_RES}, 0 FROM reservations WHERE expires_at <= ?"
-    " UNION ALL SELECT 'T', NULL, NULL, symbol, NULL, volume, notional, NULL, count"
-    " FROM reservation_totals WHERE count > 0"
+    f"SELECT 'T', {_HELD_PARTS.sql(absent=['reservation'])} FROM reservation_totals t"
+    " WHERE t.count > 0"
+    f" UNION ALL SELECT 'C', {_HELD_PARTS.sql(absent=['total'])} FROM reservations r"
+    " WHERE r.client_id = ? AND r.expires_at > ?"
+    f" UNION ALL SELECT 'X', {_HELD_PARTS.sql(absent=['total'])} FROM reservations r"
+    " WHERE r.expires_at <= ?"
 )
+TAG = 0  # the tag column; the parts follow it
 
 
 @dataclass
@@ -77,8 +92,7 @@ class CheckState:
     platform_catalog: dict[str, Instrument] = field(default_factory=dict)
     client_reservations: list[Reservation] = field(default_factory=list)
     expired: list[Reservation] = field(default_factory=list)
-    # Per instrument: (count, volume, notional) over every reservation row, expired or not.
-    totals: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
+    totals: Totals = field(default_factory=dict)
 
 
 async def load_check_state(
@@ -93,31 +107,34 @@ async def load_check_state(
     lean = await Lean.of(conn)
     row = await lean.row(_SCALARS, signal_id, client_id, client_id, client_id, day, day, symbol)
     assert row is not None
+    facts = _FACTS.decode(row)
     state = CheckState(
-        prior_decision=(int(row[0]), row[1]) if row[0] is not None else None,
-        profile=profile_from_lean(client_id, row[2:]) if row[2] is not None else None,
-        account=account_from_row(row[11:15]) if row[11] is not None else AccountState(),
-        instrument=instrument_from_lean(row[17:]) if row[17] is not None else None,
-        client_realized=dec(row[15]) if row[15] is not None else ZERO,
-        platform_realized=dec(row[16]) if row[16] is not None else ZERO,
+        prior_decision=facts["prior"],
+        profile=facts["profile"],
+        account=facts["account"] or AccountState(),
+        instrument=facts["instrument"],
+        client_realized=facts["client_realized"] or ZERO,
+        platform_realized=facts["platform_realized"] or ZERO,
     )
     for book_row in await lean.rows(_BOOKS, client_id):
-        instrument = instrument_from_lean(book_row[1:])
-        book = book_from_row(book_row, 1 + INSTRUMENT_WIDTH)
-        if book_row[0] == "C":
+        held_book = HELD_BOOK.decode(book_row, TAG + 1)
+        instrument, book = held_book["instrument"], held_book["book"]
+        if book_row[TAG] == "C":
             state.client_books.append(book)
             state.client_catalog[instrument.symbol] = instrument
         else:
             state.platform_books.append(book)
             state.platform_catalog[instrument.symbol] = instrument
     for held_row in await lean.rows(_HELD, client_id, now, now):
-        kind = held_row[0]
+        held = _HELD_PARTS.decode(held_row, TAG + 1)
+        kind = held_row[TAG]
         if kind == "T":
-            state.totals[held_row[3]] = (int(held_row[8]), dec(held_row[5]), dec(held_row[6]))
+            symbol_held, count, volume, notional = held["total"]
+            state.totals[symbol_held] = (count, volume, notional)
         elif kind == "C":
-            state.client_reservations.append(reservation_from_lean(held_row[1:8]))
+            state.client_reservations.append(held["reservation"])
         else:
-            state.expired.append(reservation_from_lean(held_row[1:8]))
+            state.expired.append(held["reservation"])
     # A reservation may sit on an instrument nobody holds yet; its group still counts.
     missing = {r.symbol for r in state.client_reservations} - state.client_catalog.keys()
     for symbol in sorted(missing):

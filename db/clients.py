@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -11,39 +10,14 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql, dec, opt_dec, ts
+from db.lean import Lean, Sql
+from db.rows import ACCOUNT, PROFILE
 from db.tables import accounts, risk_profiles
 from db.upsert import insert_ignore
 from domain.equity import AccountState
 from domain.numbers import ZERO
 from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
 from domain.values import TradingMode
-
-LIMIT_COLUMNS = tuple(risk_profiles.c[name] for name in asdict(DEFAULT_LIMITS))
-ACCOUNT_COLUMNS = (
-    accounts.c.balance,
-    accounts.c.peak_equity,
-    accounts.c.net_cash_flows,
-    accounts.c.realized_pnl,
-)
-
-
-def account_from_row(row: Sequence[Any]) -> AccountState:
-    """Build from ACCOUNT_COLUMNS (or the same columns in SQL), in that order."""
-    return AccountState(*(dec(v) for v in row[:4]))
-
-
-def profile_from_lean(client_id: str, row: Sequence[Any]) -> RiskProfile:
-    """Build from PROFILE_SQL (in that order) at the row's start."""
-    limits = RiskLimits(
-        max_drawdown_percent=dec(row[3]),
-        max_daily_loss=opt_dec(row[4]),
-        max_position_size=dec(row[5]),
-        max_open_positions=int(row[6]),
-        max_correlation_exposure=dec(row[7]),
-        risk_per_trade_percent=dec(row[8]),
-    )
-    return RiskProfile(client_id, limits, TradingMode(row[1]), int(row[0]), ts(row[2]))
 
 
 async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) -> None:
@@ -75,16 +49,12 @@ async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) 
     )
 
 
-# The profile's columns for driver-level queries, with risk_profiles aliased `p`.
-PROFILE_SQL = "p.id, p.trading_mode, p.updated_at, " + ", ".join(
-    f"p.{c.name}" for c in LIMIT_COLUMNS
-)
-_GET_PROFILE = Sql(f"SELECT {PROFILE_SQL} FROM risk_profiles p WHERE p.client_id = ?")
+_GET_PROFILE = Sql(f"SELECT {PROFILE.sql('p')} FROM risk_profiles p WHERE p.client_id = ?")
 
 
 async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
     row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
-    return profile_from_lean(client_id, row) if row else None
+    return PROFILE.decode(row) if row else None
 
 
 async def save_limits(
@@ -109,19 +79,17 @@ async def save_trading_mode(
 
 async def lock_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
     """Read the account for update (a row lock on PostgreSQL; SQLite's writer lock covers it)."""
-    stmt = select(*ACCOUNT_COLUMNS).where(accounts.c.client_id == client_id).with_for_update()
+    stmt = select(*ACCOUNT.columns()).where(accounts.c.client_id == client_id).with_for_update()
     row = (await conn.execute(stmt)).first()
-    return account_from_row(row) if row else None
+    return ACCOUNT.decode(row) if row else None
 
 
-_GET_ACCOUNT = Sql(
-    "SELECT balance, peak_equity, net_cash_flows, realized_pnl FROM accounts WHERE client_id = ?"
-)
+_GET_ACCOUNT = Sql(f"SELECT {ACCOUNT.sql('a')} FROM accounts a WHERE a.client_id = ?")
 
 
 async def get_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
     row = await (await Lean.of(conn)).row(_GET_ACCOUNT, client_id)
-    return account_from_row(row) if row else None
+    return ACCOUNT.decode(row) if row else None
 
 
 async def save_account(

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql, dec, opt_ts, ts
+from db.lean import Lean, Sql
+from db.rows import DECISION
 from db.snapshots import report_from_json, snapshot_values
 from db.tables import risk_decisions
 from domain.checks import CheckResult, Headroom, LimitCheck, Violation
@@ -67,11 +68,7 @@ def _result_json(decision: Decision) -> dict[str, Any]:
     }
 
 
-_COLUMNS = (
-    "id, signal_id, client_id, fingerprint, passes, volume, notional, result, checked_at,"
-    " reservation_expires_at"
-)
-_GET = Sql(f"SELECT {_COLUMNS} FROM risk_decisions WHERE signal_id = ?")
+_GET = Sql(f"SELECT {DECISION.sql('d')} FROM risk_decisions d WHERE d.signal_id = ?")
 INSERT_DECISION = Sql(
     "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
     " volume, notional, result, checked_at, reservation_expires_at)"
@@ -84,19 +81,8 @@ async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision,
     row = await (await Lean.of(conn)).row(_GET, signal_id)
     if row is None:
         return None
-    stored = row[7] if isinstance(row[7], dict) else json.loads(row[7])
-    mapping = {
-        "id": row[0],
-        "signal_id": row[1],
-        "client_id": row[2],
-        "passes": bool(row[4]),
-        "volume": dec(row[5]),
-        "notional": dec(row[6]),
-        "result": stored,
-        "checked_at": ts(row[8]),
-        "reservation_expires_at": opt_ts(row[9]),
-    }
-    return _decision_from(mapping), row[3]
+    stored = DECISION.decode(row)
+    return _decision_from(stored), stored["fingerprint"]
 
 
 def decision_args(
@@ -130,16 +116,12 @@ async def insert_decision(
 async def list_decisions(conn: AsyncConnection, client_id: str, *, limit: int) -> list[Decision]:
     """Newest first."""
     stmt = (
-        select(risk_decisions)
+        select(*DECISION.columns())
         .where(risk_decisions.c.client_id == client_id)
         .order_by(risk_decisions.c.checked_at.desc(), risk_decisions.c.id.desc())
         .limit(limit)
     )
-    return [_decision(row) for row in await conn.execute(stmt)]
-
-
-def _decision(row: Any) -> Decision:
-    return _decision_from(row._mapping)
+    return [_decision_from(DECISION.decode(row)) for row in await conn.execute(stmt)]
 
 
 def _decision_from(m: Any) -> Decision:

@@ -20,39 +20,13 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from db.lean import RetryTransaction
+from db.failures import RetryTransaction, classify
 from domain.errors import RiskgateError, RiskUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 WRITE_ATTEMPTS = 4
-
-
-def _sqlstate(error: BaseException) -> str | None:
-    orig = getattr(error, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if code:
-            return str(code)
-    return None
-
-
-def _is_unavailable(error: BaseException) -> bool:
-    """Errors that mean the database cannot answer now, as opposed to a bug."""
-    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(
-        error,
-        exc.OperationalError
-        | exc.InterfaceError
-        | exc.TimeoutError
-        | exc.InternalError
-        | OSError
-        | TimeoutError
-        | ConnectionError,
-    )
 
 
 def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int) -> None:
@@ -228,16 +202,13 @@ class Database:
                 return result
         except RiskgateError:
             raise
-        except exc.DBAPIError as error:
-            if _sqlstate(error) in RETRYABLE_SQLSTATES:
-                raise RetryTransaction from error
-            if _is_unavailable(error):
+        except Exception as error:
+            mapped = classify(error)
+            if mapped is None:
+                raise
+            if isinstance(mapped, RiskUnavailable):
                 log.warning("database unavailable: %s", type(error).__name__)
-                raise RiskUnavailable("the risk store is unavailable; nothing was done") from error
-            raise
-        except (exc.TimeoutError, OSError, TimeoutError) as error:
-            log.warning("database unavailable: %s", type(error).__name__)
-            raise RiskUnavailable("the risk store is unavailable; nothing was done") from error
+            raise mapped from error
 
 
 class _Unit:
@@ -255,9 +226,9 @@ class _Abandoned(Exception):
 
 async def _discard(conn: AsyncConnection, error: BaseException) -> None:
     """End a failed unit of work; a connection that may be broken never returns to the pool."""
-    broken = (
-        isinstance(error, asyncio.CancelledError | RiskUnavailable) or _is_unavailable(error)
-    ) and not isinstance(error, _Abandoned)
+    broken = isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
+        classify(error), RiskUnavailable
+    )
     if not broken:
         try:
             await conn.rollback()

@@ -14,8 +14,7 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.alerts import chunks
-from db.catalog import INSTRUMENT_COLUMNS, instrument_from_lean
-from db.clients import ACCOUNT_COLUMNS, LIMIT_COLUMNS, account_from_row
+from db.rows import ACCOUNT, BOOK, CLIENT_ID, INSTRUMENT, LIMITS, REALIZED, RESERVATION, Joined
 from db.tables import (
     accounts,
     client_daily_pnl,
@@ -33,7 +32,6 @@ from domain.instruments import Instrument
 from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import DEFAULT_LIMITS, RiskLimits
-from domain.values import Direction
 
 # Which clients a load covers: every client (None), the named ones, or a subquery of ids.
 ClientFilter = Sequence[str] | Select[Any] | None
@@ -66,13 +64,21 @@ def _filtered(stmt: Select[Any], column: Any, clients: ClientFilter) -> list[Sel
     return [stmt.where(column.in_(part)) for part in chunks(sorted(set(clients)))]
 
 
+# Per client: the account, today's realized P&L (None: nothing yet), the limits (None: no
+# profile row yet, so the defaults); and each open book with its instrument.
+_CLIENT_FACTS = Joined(
+    client=("a", CLIENT_ID), account=("a", ACCOUNT), realized=("r", REALIZED), limits=("p", LIMITS)
+)
+_CLIENT_BOOK = Joined(client=("p", CLIENT_ID), book=("p", BOOK), instrument=("i", INSTRUMENT))
+
+
 async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) -> ClientRows:
     """Accounts, limits, today's realized P&L and open books of the chosen clients.
 
     Two queries (per 1,000 named clients), whatever the number of clients."""
     out = ClientRows()
     account_stmt = (
-        select(accounts.c.client_id, *ACCOUNT_COLUMNS, client_daily_pnl.c.realized, *LIMIT_COLUMNS)
+        select(*_CLIENT_FACTS.columns())
         .select_from(accounts)
         .outerjoin(risk_profiles, risk_profiles.c.client_id == accounts.c.client_id)
         .outerjoin(
@@ -83,38 +89,24 @@ async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) 
             ),
         )
     )
-    width = len(ACCOUNT_COLUMNS)
     for stmt in _filtered(account_stmt, accounts.c.client_id, clients):
         for row in await conn.execute(stmt):
-            client_id = row[0]
-            out.accounts[client_id] = account_from_row(row[1 : 1 + width])
-            realized = row[1 + width]
-            out.realized_today[client_id] = realized if realized is not None else ZERO
-            limit_values = row[2 + width :]
-            out.limits[client_id] = (
-                RiskLimits(*limit_values) if limit_values[0] is not None else DEFAULT_LIMITS
-            )
+            facts = _CLIENT_FACTS.decode(row)
+            client_id = facts["client"]
+            out.accounts[client_id] = facts["account"]
+            out.realized_today[client_id] = facts["realized"] or ZERO
+            out.limits[client_id] = facts["limits"] or DEFAULT_LIMITS
     book_stmt = (
-        select(
-            client_positions.c.client_id,
-            client_positions.c.symbol,
-            client_positions.c.direction,
-            client_positions.c.volume,
-            client_positions.c.entry_value,
-            client_positions.c.open_count,
-            *INSTRUMENT_COLUMNS,
-        )
+        select(*_CLIENT_BOOK.columns(client=client_positions))
         .join_from(client_positions, instruments, client_positions.c.symbol == instruments.c.symbol)
         .where(client_positions.c.open_count > 0)
     )
     for stmt in _filtered(book_stmt, client_positions.c.client_id, clients):
         for row in await conn.execute(stmt):
-            client_id, symbol, direction, volume, entry_value, count = row[:6]
-            out.books[client_id].append(
-                PositionBook(symbol, Direction(direction), volume, entry_value, count)
-            )
-            if symbol not in out.catalog:
-                out.catalog[symbol] = instrument_from_lean(row[6:])
+            found = _CLIENT_BOOK.decode(row)
+            instrument = found["instrument"]
+            out.books[found["client"]].append(found["book"])
+            out.catalog.setdefault(instrument.symbol, instrument)
     return out
 
 
@@ -201,24 +193,11 @@ async def active_reservations_by_client(
     conn: AsyncConnection, now: datetime
 ) -> dict[str, list[Reservation]]:
     """Every live reservation, grouped by client (bounded by the platform's position cap)."""
-    stmt = select(
-        reservations.c.signal_id,
-        reservations.c.client_id,
-        reservations.c.symbol,
-        reservations.c.direction,
-        reservations.c.volume,
-        reservations.c.notional,
-        reservations.c.expires_at,
-    ).where(reservations.c.expires_at > now)
+    stmt = select(*RESERVATION.columns()).where(reservations.c.expires_at > now)
     out: dict[str, list[Reservation]] = defaultdict(list)
-    for signal_id, client_id, symbol, direction, volume, notional, expires_at in await conn.execute(
-        stmt
-    ):
-        out[client_id].append(
-            Reservation(
-                signal_id, client_id, symbol, Direction(direction), volume, notional, expires_at
-            )
-        )
+    for row in await conn.execute(stmt):
+        held = RESERVATION.decode(row)
+        out[held.client_id].append(held)
     return out
 
 

@@ -1,11 +1,15 @@
-"""Driver-level statements for the hot paths (check, exposure).
+"""Driver-level ("lean") statements for the hot paths.
 
 SQLAlchemy Core costs ~0.2 ms a statement here against ~0.03 ms for the driver itself, and
-a risk check needs a dozen statements. Hot queries are therefore written once as SQL with
-`?` placeholders, rewritten to `$n` for asyncpg, and run on the driver connection inside
-the transaction SQLAlchemy opened. Values cross with the same encoding the column types use
-(`db.types`): exact decimal text and naive-UTC timestamps on SQLite, NUMERIC and timestamptz
-on PostgreSQL.
+a risk check needs a dozen statements. Hot statements are therefore written once as SQL with
+`?` placeholders, rewritten to `$n` for asyncpg, and run on the driver connection of a unit
+of work (`Database.read` / `Database.write`), inside the transaction SQLAlchemy opened for
+it. Parameters cross with the same encoding the column types use (`db.types`): exact
+decimal text and naive-UTC timestamps on SQLite, NUMERIC and timestamptz on PostgreSQL;
+rows are decoded by name through their shape (`db.rows`). Failures mean what they mean on
+the Core path (`db.failures`).
+
+The rule of the package (which statements take which path) is in `db/__init__.py`.
 """
 
 from __future__ import annotations
@@ -13,24 +17,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sqlite3
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.failures import DRIVER_ERRORS, classify
 from domain.errors import RiskUnavailable
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-_RETRY_STATES = {"40001", "40P01"}
 
 
-class RetryTransaction(Exception):
-    """The transaction lost a serialization race and may be run again."""
+class OutsideTransaction(RuntimeError):
+    """A driver-level statement was issued outside an open transaction: a programming error
+    (on PostgreSQL it would have run, and committed, on its own)."""
 
 
 class Sql:
@@ -42,28 +45,6 @@ class Sql:
         self.sqlite = " ".join(text.split())
         counter = iter(range(1, 1000))
         self.pg = re.sub(r"\?", lambda _m: f"${next(counter)}", self.sqlite)
-
-
-def dec(value: Any) -> Decimal:
-    """A stored exact decimal (text on SQLite, NUMERIC on PostgreSQL)."""
-    return value if isinstance(value, Decimal) else Decimal(value)
-
-
-def opt_dec(value: Any) -> Decimal | None:
-    return None if value is None else dec(value)
-
-
-def ts(value: Any) -> datetime:
-    """A stored timestamp as an aware UTC datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def opt_ts(value: Any) -> datetime | None:
-    return None if value is None else ts(value)
 
 
 _BY_CONNECTION: weakref.WeakKeyDictionary[AsyncConnection, Lean] = weakref.WeakKeyDictionary()
@@ -83,17 +64,32 @@ class Lean:
 
     @classmethod
     async def of(cls, conn: AsyncConnection) -> Lean:
-        """The driver behind `conn` (looked up once per connection use: it costs a hop)."""
+        """The driver behind `conn`, whose transaction must be open (looked up once per
+        connection use: it costs a hop)."""
         found = _BY_CONNECTION.get(conn)
         if found is None:
+            if not conn.in_transaction():
+                raise OutsideTransaction("driver-level statements run inside a unit of work")
             raw = await conn.get_raw_connection()
-            found = cls(conn, raw.driver_connection, is_pg=conn.dialect.name == "postgresql")
+            is_pg = conn.dialect.name == "postgresql"
+            driver = raw.driver_connection
+            if is_pg and not driver.is_in_transaction():
+                # SQLAlchemy sends BEGIN with its own first statement; send it now, through
+                # SQLAlchemy's adapter (which then commits or rolls it back as its own), so
+                # that a driver-level statement issued first is inside the transaction too.
+                await raw.dbapi_connection._start_transaction()
+            found = cls(conn, driver, is_pg=is_pg)
             _BY_CONNECTION[conn] = found
         return found
 
+    def _require_transaction(self) -> None:
+        inside = self._driver.is_in_transaction() if self.is_pg else self._driver.in_transaction
+        if not inside:
+            raise OutsideTransaction("a driver-level statement outside an open transaction")
+
     async def _failed(self, error: BaseException) -> BaseException:
         """Map a driver error; a connection that failed is dropped, never pooled again."""
-        mapped = _mapped(error)
+        mapped = classify(error) or error
         conn = self._conn()
         if isinstance(mapped, RiskUnavailable) and conn is not None:
             with contextlib.suppress(Exception):
@@ -101,8 +97,9 @@ class Lean:
         return mapped
 
     def _abandon(self) -> None:
-        # Cancelled mid-statement, an asyncpg connection is left busy; a pooled busy
-        # connection fails every later request. Close it at once (this cannot await).
+        # Cancelled mid-statement (units of work shield their statements, so only at
+        # shutdown), an asyncpg connection is left busy: close it at once (this cannot
+        # await); the pool's checkout check then replaces it.
         if self.is_pg:
             self._driver.terminate()
 
@@ -122,6 +119,7 @@ class Lean:
         return tuple(out)
 
     async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
+        self._require_transaction()
         try:
             if self.is_pg:
                 return list(await self._driver.fetch(sql.pg, *args))
@@ -133,7 +131,7 @@ class Lean:
         except asyncio.CancelledError:
             self._abandon()
             raise
-        except _DRIVER_ERRORS as error:
+        except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
 
     async def row(self, sql: Sql, *args: Any) -> Sequence[Any] | None:
@@ -141,6 +139,7 @@ class Lean:
         return found[0] if found else None
 
     async def run(self, sql: Sql, *args: Any) -> None:
+        self._require_transaction()
         try:
             if self.is_pg:
                 await self._driver.execute(sql.pg, *args)
@@ -149,26 +148,5 @@ class Lean:
         except asyncio.CancelledError:
             self._abandon()
             raise
-        except _DRIVER_ERRORS as error:
+        except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
-
-
-_DRIVER_ERRORS = (
-    sqlite3.Error,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    OSError,
-)
-
-
-def _mapped(error: BaseException) -> BaseException:
-    """Races are retried, outages fail closed, anything else (a bug) stays as it is."""
-    state = getattr(error, "sqlstate", None)
-    if state in _RETRY_STATES:
-        return RetryTransaction()
-    if isinstance(error, sqlite3.IntegrityError | asyncpg.IntegrityConstraintViolationError):
-        return error
-    if isinstance(error, sqlite3.ProgrammingError | asyncpg.PostgresSyntaxError):
-        return error
-    return RiskUnavailable("the risk store is unavailable; nothing was done")

@@ -9,24 +9,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Sql, dec, opt_dec, ts
+from db.lean import Lean, Sql
+from db.rows import PLATFORM
 from db.tables import platform_limits
 from domain.limits import PlatformLimits
-from domain.profile import ClientCeilings
-from domain.values import TradingMode
 
 PLATFORM_ROW = 1
-_CEILINGS = tuple(asdict(ClientCeilings()))
-_COLUMNS = (
-    platform_limits.c.max_total_exposure,
-    platform_limits.c.max_open_positions,
-    platform_limits.c.max_position_size,
-    platform_limits.c.max_daily_loss,
-    platform_limits.c.max_instrument_volume,
-    platform_limits.c.trading_mode,
-    platform_limits.c.updated_at,
-    *(platform_limits.c[f"ceiling_{name}"] for name in _CEILINGS),
-)
 
 
 def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, Any]:
@@ -44,35 +32,19 @@ def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, An
     return values
 
 
-_LIMIT_SQL = ", ".join(c.name for c in _COLUMNS)
-_GET = Sql(f"SELECT {_LIMIT_SQL} FROM platform_limits WHERE id = 1")
-_GET_FOR_UPDATE = Sql(f"SELECT {_LIMIT_SQL} FROM platform_limits WHERE id = 1 FOR UPDATE")
+_GET = Sql(f"SELECT {PLATFORM.sql('l')} FROM platform_limits l WHERE l.id = 1")
+_GET_FOR_UPDATE = Sql(f"{_GET.sqlite} FOR UPDATE")
 
 
 async def get_limits(
     conn: AsyncConnection, *, lock: bool = False
 ) -> tuple[PlatformLimits, datetime]:
-    """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL).
-
-    It goes through SQLAlchemy, not the driver, because on PostgreSQL the first statement
-    is what opens the transaction the driver-level statements then run in.
-    """
-    is_pg = conn.dialect.name == "postgresql"
-    sql = (_GET_FOR_UPDATE if lock else _GET).pg if is_pg else _GET.sqlite
-    row = (await conn.exec_driver_sql(sql)).one()
-    ceilings = ClientCeilings(
-        dec(row[7]), opt_dec(row[8]), dec(row[9]), int(row[10]), dec(row[11]), dec(row[12])
-    )
-    limits = PlatformLimits(
-        dec(row[0]),
-        int(row[1]),
-        dec(row[2]),
-        dec(row[3]),
-        opt_dec(row[4]),
-        TradingMode(row[5]),
-        ceilings,
-    )
-    return limits, ts(row[6])
+    """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL;
+    SQLite's single writer is serialized already)."""
+    lean = await Lean.of(conn)
+    row = await lean.row(_GET_FOR_UPDATE if lock and lean.is_pg else _GET)
+    assert row is not None, "the platform row is created by the first migration"
+    return PLATFORM.decode(row)
 
 
 async def lock_platform(conn: AsyncConnection) -> None:

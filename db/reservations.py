@@ -10,7 +10,7 @@ driver-level statements (`db.lean`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,38 +18,26 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql, dec, ts
+from db.lean import Lean, Sql
+from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal
 from domain.exposure import Reservation
 from domain.numbers import ZERO
-from domain.values import Direction
 
-_COLUMNS = "signal_id, client_id, symbol, direction, volume, notional, expires_at"
-_FOR_CLIENT = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE client_id = ? AND expires_at > ?")
-_EXPIRED = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE expires_at <= ?")
-_GET = Sql(f"SELECT {_COLUMNS} FROM reservations WHERE signal_id = ?")
+_COLUMNS = ", ".join(RESERVATION.names)
+_SELECT = f"SELECT {RESERVATION.sql('r')} FROM reservations r"
+_FOR_CLIENT = Sql(f"{_SELECT} WHERE r.client_id = ? AND r.expires_at > ?")
+_EXPIRED = Sql(f"{_SELECT} WHERE r.expires_at <= ?")
+_GET = Sql(f"{_SELECT} WHERE r.signal_id = ?")
 INSERT_RESERVATION = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
 _DELETE = Sql("DELETE FROM reservations WHERE signal_id = ?")
 _DELETE_EXPIRED = Sql("DELETE FROM reservations WHERE expires_at <= ?")
-_TOTALS = Sql("SELECT symbol, count, volume, notional FROM reservation_totals WHERE count > 0")
-_TOTAL_OF = Sql("SELECT count, volume, notional FROM reservation_totals WHERE symbol = ?")
+_TOTALS = Sql(f"SELECT {RESERVATION_TOTAL.sql('t')} FROM reservation_totals t WHERE t.count > 0")
+_TOTAL_OF = Sql(f"SELECT {RESERVATION_TOTAL.sql('t')} FROM reservation_totals t WHERE t.symbol = ?")
 SAVE_TOTAL = Sql(
-    "INSERT INTO reservation_totals (symbol, count, volume, notional) VALUES (?, ?, ?, ?)"
+    f"INSERT INTO reservation_totals ({', '.join(RESERVATION_TOTAL.names)}) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (symbol) DO UPDATE SET count = excluded.count, volume = excluded.volume,"
     " notional = excluded.notional"
 )
-
-
-def reservation_from_lean(row: Sequence[Any]) -> Reservation:
-    signal_id, client_id, symbol, direction, volume, notional, expires_at = row
-    return Reservation(
-        signal_id,
-        client_id,
-        symbol,
-        Direction(direction),
-        dec(volume),
-        dec(notional),
-        ts(expires_at),
-    )
 
 
 @dataclass
@@ -66,8 +54,7 @@ async def active_for_client(
 ) -> list[Reservation]:
     """Unexpired reservations of one client (bounded by its position limit)."""
     return [
-        reservation_from_lean(r)
-        for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)
+        RESERVATION.decode(r) for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)
     ]
 
 
@@ -90,15 +77,17 @@ def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> Platfor
 async def platform_active(conn: AsyncConnection, now: datetime) -> PlatformReservations:
     """Live reservations across the platform: a row per instrument plus the unswept expired."""
     lean = await Lean.of(conn)
-    totals = {
-        symbol: (int(count), dec(volume), dec(notional))
-        for symbol, count, volume, notional in await lean.rows(_TOTALS)
-    }
-    expired = [reservation_from_lean(r) for r in await lean.rows(_EXPIRED, now)]
+    totals = totals_of(RESERVATION_TOTAL.decode(r) for r in await lean.rows(_TOTALS))
+    expired = [RESERVATION.decode(r) for r in await lean.rows(_EXPIRED, now)]
     return live_reservations(totals, expired)
 
 
+# Per instrument: (count, volume, notional) over every reservation row, expired or not.
 Totals = dict[str, tuple[int, Decimal, Decimal]]
+
+
+def totals_of(rows: Iterable[ReservationTotal]) -> Totals:
+    return {symbol: (count, volume, notional) for symbol, count, volume, notional in rows}
 
 
 async def _adjust_totals(
@@ -120,7 +109,7 @@ async def _adjust_totals(
             c0, v0, n0 = known.get(symbol, (0, ZERO, ZERO))
         else:
             row = await lean.row(_TOTAL_OF, symbol)
-            c0, v0, n0 = (row[0], dec(row[1]), dec(row[2])) if row else (0, ZERO, ZERO)
+            _, c0, v0, n0 = RESERVATION_TOTAL.decode(row) if row else (symbol, 0, ZERO, ZERO)
         total = max(c0 + count, 0)
         new_volume = max(v0 + volume, ZERO) if total else ZERO
         new_notional = max(n0 + notional, ZERO) if total else ZERO
@@ -131,7 +120,7 @@ async def _adjust_totals(
 
 async def get(conn: AsyncConnection, signal_id: str) -> Reservation | None:
     row = await (await Lean.of(conn)).row(_GET, signal_id)
-    return reservation_from_lean(row) if row else None
+    return RESERVATION.decode(row) if row else None
 
 
 def reservation_args(held: Reservation) -> tuple[Any, ...]:
@@ -161,7 +150,7 @@ async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
     row = await lean.row(_GET, signal_id)
     if row is None:
         return False
-    held = reservation_from_lean(row)
+    held = RESERVATION.decode(row)
     await lean.run(_DELETE, signal_id)
     await _adjust_totals(lean, [(held, -1)])
     return held.expires_at > now
@@ -180,7 +169,7 @@ async def sweep_expired(
     """
     lean = await Lean.of(conn)
     if expired is None:
-        expired = [reservation_from_lean(r) for r in await lean.rows(_EXPIRED, now)]
+        expired = [RESERVATION.decode(r) for r in await lean.rows(_EXPIRED, now)]
     if not expired:
         return 0
     await lean.run(_DELETE_EXPIRED, now)
