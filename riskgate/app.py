@@ -94,7 +94,7 @@ class RiskgateGraphQL(GraphQL[Context, None]):
                 response = await self.run(Request(scope, receive=receive))
             except (Refusal, HTTPException) as error:
                 refusal = error if isinstance(error, Refusal) else from_http_exception(error)
-                self.metrics.errors[refusal.code] += 1
+                count_errors([refusal.code])
                 response = refusal.response()
             await response(scope, receive, send)
             return
