@@ -52,6 +52,7 @@ STRINGS: tuple[Hostile, ...] = (
     _h("ab\udfffcd", "lone-low-surrogate", refuse=True),
     _h("\x00", "nul", refuse=True),
     _h("EURUSD\x00", "nul-suffix", refuse=True),
+    _h("alice\n", "trailing-newline", refuse=False),
     _h("x" * 129, "over-column-width", refuse=False),
     _h("A" * NEAR_BODY_LIMIT, "near-1MB", refuse=False),
     _h("A" * OVER_BODY_LIMIT, "over-1MB", refuse=True),
@@ -93,6 +94,8 @@ DECIMALS: tuple[Hostile, ...] = (
     _h("1e17", "large", refuse=False),
     _h(" 1.50 ", "padded", refuse=False),
     _h(RawNumber("1.5"), "json-float", refuse=False),
+    _h("99999999999999999.99", "largest-in-range", refuse=False),
+    _h("0.000000000001", "smallest-in-range", refuse=False),
 )
 
 DATETIMES: tuple[Hostile, ...] = (
@@ -109,6 +112,8 @@ DATETIMES: tuple[Hostile, ...] = (
     _h(1_700_000_000, "epoch-int", refuse=True),
     _h("9999-12-31T23:59:59-14:00", "after-year-9999-in-utc", refuse=True),
     _h("1970-01-01T00:00:00+00:00", "epoch", refuse=False),
+    _h("0001-01-01T00:00:00Z", "first-instant", refuse=False),
+    _h("9999-12-31T23:59:59.999999Z", "last-instant", refuse=False),
     _h("2999-01-01T00:00:00Z", "far-future", refuse=False),
 )
 

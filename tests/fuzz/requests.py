@@ -288,8 +288,13 @@ class Builder:
         if name == "signalId":
             return self._existing_or_fresh(world.signals, "sig")
         if name == "tradeId":
-            pool = world.open_trades if self.operation == "recordTradeClosed" else []
-            return self._existing_or_fresh(pool + world.closed_trades[-3:], "trade")
+            roll = rng.randint(0, 9)
+            if self.operation == "recordTradeClosed" and world.open_trades and roll > 2:
+                return rng.choice(world.open_trades)[0]
+            known = world.open_trades + world.closed_trades[-5:]
+            if known and roll in (1, 2):
+                return rng.choice(known)[0]  # a replay: the same event again, or a conflict
+            return world.fresh("trade")  # an open, or a close that arrives before its open
         if name == "flowId":
             if world.flows and rng.randint(0, 4) == 0:
                 return rng.choice(world.flows)  # a replay: same payload or a conflict
@@ -318,6 +323,8 @@ class Builder:
             if owner and isinstance(value.get("clientId"), str):
                 value["clientId"] = owner
         if type_name == "SignalInput":
+            if "volume" not in value and "stopLoss" not in value and self.rng.randint(0, 9):
+                value["stopLoss"] = value.get("entryPrice")  # sizing needs a stop
             self._fix_stop(value)
         if type_name == "MarkPriceInput" and value.get("quoteToAccountRate") is None:
             value.pop("quoteToAccountRate", None)

@@ -22,11 +22,12 @@ from hypothesis_graphql import nodes
 from riskgate.settings import Settings
 from schema.export import sdl
 from tests.fuzz.harness import Answer, Driver, check_answer, describe
-from tests.fuzz.hostile import DATETIMES, DECIMALS, Hostile
-from tests.fuzz.known import known_malformed, known_pending
+from tests.fuzz.hostile import DATETIMES, DECIMALS, STRINGS, Hostile
+from tests.fuzz.known import known_malformed, known_pending, known_pending_document
 from tests.fuzz.requests import (
     ALLOWED_ROLES,
     CLIENTS,
+    GROUPS,
     SYMBOLS,
     Builder,
     Caller,
@@ -40,12 +41,15 @@ from tests.fuzz.requests import (
 ROUNDS = int(os.environ.get("RISKGATE_FUZZ_EXAMPLES", "25"))
 DOCUMENTS = int(os.environ.get("RISKGATE_FUZZ_DOCUMENTS", "60"))
 # Per-mille share of hostile leaves: clean requests reach the rules, the others the scalars.
-TRACE = os.environ.get("RISKGATE_FUZZ_TRACE")
 HOSTILITY = (0, 0, 0, 40, 150, 400)
+# A file to append one line per exchange to (operation, role, status, messages).
+TRACE = os.environ.get("RISKGATE_FUZZ_TRACE")
 
+# The suite is reproducible run to run; RISKGATE_FUZZ_EXPLORE=1 draws fresh examples instead.
+EXPLORE = os.environ.get("RISKGATE_FUZZ_EXPLORE", "") == "1"
 FUZZ_SETTINGS = settings(
     deadline=None,
-    derandomize=True,
+    derandomize=not EXPLORE,
     database=None,
     phases=[Phase.explicit, Phase.generate],  # the database lives on: shrinking cannot replay
     suppress_health_check=list(HealthCheck),
@@ -231,6 +235,14 @@ def _scalar_nodes(plausible: st.SearchStrategy[str], hostile: tuple[Hostile, ...
 
 
 CUSTOM_SCALARS = {
+    # Known names often, so documents get past the scalars to the rules.
+    "String": st.one_of(
+        st.sampled_from(CLIENTS + SYMBOLS + GROUPS).map(nodes.String),
+        st.sampled_from([h.value for h in STRINGS if isinstance(h.value, str)][:-1]).map(
+            nodes.String
+        ),
+        st.text(max_size=20).map(nodes.String),
+    ),
     "Decimal": _scalar_nodes(st.integers(1, 1_000_000).map(lambda n: f"{n / 100:.2f}"), DECIMALS),
     "DateTime": _scalar_nodes(
         st.sampled_from(("2026-01-02T03:04:05Z", "2025-06-30T23:59:59+02:00")), DATETIMES
@@ -262,6 +274,10 @@ def test_generated_documents_answer_coded(driver: Driver, mode: hypothesis_graph
         before = driver.fingerprint() if is_mutation else None
         answer = driver.post({"query": document}, caller)
         context = describe(f"as {caller.role}: {document[:3000]}", answer)
+        pending = known_pending_document(document, answer)
+        if pending:
+            driver.tally.known_pending[pending] += 1
+            return
         check_answer(answer, context)
         if is_mutation and answer.refused:
             assert driver.fingerprint() == before, f"a refused mutation changed the data{context}"
