@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
-from riskgate.settings import Settings
 from schema.export import sdl
+from tests.conftest import make_settings
 from tests.fuzz.harness import Answer, Driver, check_answer, describe
 from tests.fuzz.hostile import DATETIMES, DECIMALS, STRINGS, Hostile
 from tests.fuzz.known import known_malformed, known_pending, known_pending_document
@@ -42,6 +42,8 @@ ROUNDS = int(os.environ.get("RISKGATE_FUZZ_EXAMPLES", "25"))
 DOCUMENTS = int(os.environ.get("RISKGATE_FUZZ_DOCUMENTS", "60"))
 # Per-mille share of hostile leaves: clean requests reach the rules, the others the scalars.
 HOSTILITY = (0, 0, 0, 40, 150, 400)
+# Share of rounds whose requests are all sent at once (sibling requests on the same pool).
+CONCURRENT_SHARE = 0.25
 # A file to append one line per exchange to (operation, role, status, messages).
 TRACE = os.environ.get("RISKGATE_FUZZ_TRACE")
 
@@ -58,8 +60,9 @@ FUZZ_SETTINGS = settings(
 
 
 @pytest.fixture
-def driver(settings: Settings, clean_database: str) -> Iterator[Driver]:
-    with Driver(settings) as running:
+def driver(clean_database: str) -> Iterator[Driver]:
+    # A generous statement timeout: a slow machine must not turn into RISK_UNAVAILABLE.
+    with Driver(make_settings(clean_database, statement_timeout_ms=60_000)) as running:
         yield running
 
 
@@ -123,11 +126,26 @@ def granted(driver: Driver, query: str, variables: dict[str, Any], caller: Calle
     return answer.data
 
 
-def exchange(driver: Driver, world: World, request: Request) -> Answer:
+def exchange(driver: Driver, world: World, request: Request) -> None:
     """Send one request and hold it to every rule that applies to it."""
-    is_mutation = request.keyword == "mutation"
-    before = driver.fingerprint() if is_mutation else None
-    answer = driver.send(request)
+    before = driver.fingerprint() if request.keyword == "mutation" else None
+    judge(driver, world, request, driver.send(request), before)
+
+
+def exchange_together(driver: Driver, world: World, requests: list[Request]) -> None:
+    """Send requests at once: the same rules, except "stores nothing" (not attributable)."""
+    for request, answer in zip(requests, driver.send_all(requests), strict=True):
+        judge(driver, world, request, answer, None)
+
+
+def judge(
+    driver: Driver,
+    world: World,
+    request: Request,
+    answer: Answer,
+    before: dict[str, tuple[int, str]] | None,
+) -> None:
+    """Hold one answer to the rules; `before` is the fingerprint taken before a mutation."""
     context = describe(request, answer)
     role = request.caller.role or "none"
     for code in set(answer.codes) or {"granted" if answer.granted else "?"}:
@@ -141,19 +159,18 @@ def exchange(driver: Driver, world: World, request: Request) -> Answer:
     pending = known_pending(request, answer)
     if pending:
         driver.tally.known_pending[pending] += 1  # each matcher admits only its own symptom
-        return answer
+        return
     check_answer(answer, context)
     if request.must_refuse:
         assert answer.refused, f"a value the scalars must refuse was accepted{context}"
         assert "BAD_USER_INPUT" in answer.codes, f"refused, but not as bad input{context}"
-    if is_mutation and answer.refused:
+    if before is not None and answer.refused:
         driver.tally.refused_mutations += 1
         assert driver.fingerprint() == before, f"a refused mutation changed the data{context}"
     if answer.granted:
         assert role in ALLOWED_ROLES[request.operation], f"granted to {role}{context}"
         driver.tally.granted[(request.operation, role)] += 1
         remember(world, request, answer)
-    return answer
 
 
 def remember(world: World, request: Request, answer: Answer) -> None:
@@ -188,12 +205,20 @@ def test_generated_requests_reach_every_operation(driver: Driver) -> None:
     @given(seed=st.integers(0, 2**32 - 1))
     def rounds(seed: int) -> None:
         rng = Random(seed)
+        together = rng.random() < CONCURRENT_SHARE
+        batch = []
         for operation in rng.sample(operations, len(operations)):
             caller = draw_caller(rng, operation, granted)
             hostility = rng.choice(HOSTILITY)
             if not granted(operation, caller.role or "none") and rng.random() < 0.5:
                 hostility = 0  # not reached yet: give the rules a clean request
-            exchange(driver, world, Builder(rng, world, caller, hostility).request(operation))
+            request = Builder(rng, world, caller, hostility).request(operation)
+            if together:
+                batch.append(request)
+            else:
+                exchange(driver, world, request)
+        if batch:
+            exchange_together(driver, world, batch)
 
     rounds()
 
