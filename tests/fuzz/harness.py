@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import graphql
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -68,9 +69,37 @@ class Answer:
 
     @property
     def refused(self) -> bool:
-        """Nothing of the operation ran to completion: no field answered."""
+        """No field answered (but a non-null root field's error nulls its siblings too)."""
         data = self.data
         return bool(self.errors) and (data is None or all(v is None for v in data.values()))
+
+    def refused_every(self, document: str) -> bool:
+        """Each root field of the document failed, or the request never ran: nothing that the
+        operation did can have been kept."""
+        if not self.refused:
+            return False
+        failed = set()
+        for error in self.errors:
+            path = error.get("path")
+            if not path:
+                return True  # refused before execution (parse, validation, variables, size)
+            failed.add(path[0])
+        return failed >= set(root_keys(document))
+
+
+def root_keys(document: str) -> list[str]:
+    """The response keys (aliases or names) of the operation's root fields."""
+    try:
+        parsed = graphql.parse(document)
+    except graphql.GraphQLError:
+        return []
+    keys = []
+    for definition in parsed.definitions:
+        if isinstance(definition, graphql.OperationDefinitionNode):
+            for node in definition.selection_set.selections:
+                if isinstance(node, graphql.FieldNode):
+                    keys.append((node.alias or node.name).value)
+    return keys
 
 
 def encode(body: Any) -> bytes:
@@ -159,6 +188,9 @@ class Driver:
         self.http: httpx.AsyncClient
         self.reader: AsyncEngine
         self.tally = Tally()
+        self.postgres = settings.database_url.startswith("postgresql")
+        # Whether a document has had a root field refused while its siblings ran.
+        self.refused_sibling = False
 
     def run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)

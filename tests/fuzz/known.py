@@ -23,6 +23,10 @@ NUL_SUFFIXED_DATETIME = "nul-suffixed-datetime"
 EXPLICIT_NULL_LIMIT = "explicit-null-limit"
 # A JSON number of more than 4300 digits raises while the body is decoded (HTTP 500).
 JSON_NUMBER_OVER_4300_DIGITS = "json-number-over-4300-digits"
+# On PostgreSQL, a root field refused while a sibling field of the same document is mid-
+# statement closes that connection under it, and the closed connection goes back to the pool:
+# a later request of anyone answers RISK_UNAVAILABLE.
+REFUSED_SIBLING_POISONS_POOL = "refused-sibling-poisons-pool"
 
 KNOWN_PENDING: frozenset[str] = frozenset(
     {
@@ -30,6 +34,7 @@ KNOWN_PENDING: frozenset[str] = frozenset(
         NUL_SUFFIXED_DATETIME,
         EXPLICIT_NULL_LIMIT,
         JSON_NUMBER_OVER_4300_DIGITS,
+        REFUSED_SIBLING_POISONS_POOL,
     }
 )
 _BAD_TEXT_LABELS = {"lone-surrogate", "lone-low-surrogate", "nul", "nul-suffix"}
@@ -37,6 +42,19 @@ _BAD_TEXT_LABELS = {"lone-surrogate", "lone-low-surrogate", "nul", "nul-suffix"}
 
 def _refused_as_bad_input(answer: Answer) -> bool:
     return answer.refused and "BAD_USER_INPUT" in answer.codes
+
+
+def poisoned_pool(answer: Answer, *, postgres: bool, after_refused_sibling: bool) -> bool:
+    """RISK_UNAVAILABLE "store unavailable" on PostgreSQL, once some document has had a field
+    refused next to running siblings, and nothing else wrong with the answer."""
+    if not (postgres and after_refused_sibling) or answer.status >= 500:
+        return False
+    unavailable = [
+        e for e in answer.errors if e.get("extensions", {}).get("code") == "RISK_UNAVAILABLE"
+    ]
+    return bool(unavailable) and all(
+        str(e.get("message", "")).startswith("the risk store is unavailable") for e in unavailable
+    )
 
 
 def known_pending(request: Request, answer: Answer) -> str | None:
@@ -50,10 +68,11 @@ def known_pending(request: Request, answer: Answer) -> str | None:
         return NUL_SUFFIXED_DATETIME
     if any(h.label in _BAD_TEXT_LABELS and isinstance(h.value, str) for h in hostile):
         return SURROGATE_OR_NUL_STRING
+    inputs = [v for k, v in request.variables.items() if k.endswith("input")]
     if (
-        request.operation == "updatePlatformLimits"
+        "updatePlatformLimits" in request.operation
         and "INTERNAL" in answer.codes
-        and _has_explicit_null(request.variables.get("input"))
+        and any(_has_explicit_null(v) for v in inputs)
     ):
         return EXPLICIT_NULL_LIMIT
     return None

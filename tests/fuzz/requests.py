@@ -125,6 +125,27 @@ class Request:
         return any(h.must_refuse for h in self.hostile)
 
 
+def combine(requests: list[Request]) -> Request:
+    """Several requests of one kind as aliased root fields of a single document, as one
+    caller (the first one's): a refused field sits next to siblings that are still running."""
+    keyword = requests[0].keyword
+    declared, calls, variables = [], [], {}
+    for i, request in enumerate(requests):
+        assert request.keyword == keyword
+        root_field = root_fields()[request.operation][1]
+        arguments = []
+        for name, value in request.variables.items():
+            declared.append(f"$f{i}_{name}: {root_field.args[name].type}")
+            arguments.append(f"{name}: $f{i}_{name}")
+            variables[f"f{i}_{name}"] = value
+        call = f"{request.operation}({', '.join(arguments)})" if arguments else request.operation
+        calls.append(f"f{i}: {call} {selection(root_field.type)}")
+    head = f"{keyword} Fuzz({', '.join(declared)})" if declared else keyword
+    document = f"{head} {{ {' '.join(calls)} }}"
+    operation = "+".join(r.operation for r in requests)
+    return Request(operation, keyword, document, variables, requests[0].caller)
+
+
 def _hostile_leaves(value: Any) -> Iterator[Hostile]:
     if isinstance(value, Hostile):
         yield value
