@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import graphql
@@ -160,6 +162,25 @@ def check_answer(answer: Answer, context: str) -> None:
         assert not LEAK_MARKERS.search(message), f"internal detail in a message{context}"
 
 
+def check_output(type_: graphql.GraphQLOutputType, value: Any, where: str, context: str) -> None:
+    """Granted data is well-formed: decimals finite strings, date-times ISO 8601 in UTC."""
+    if value is None:
+        return
+    named = graphql.get_named_type(type_)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            check_output(named, item, f"{where}[{i}]", context)
+        return
+    if isinstance(named, graphql.GraphQLObjectType):
+        for key, item in value.items():
+            check_output(named.fields[key].type, item, f"{where}.{key}", context)
+    elif named.name == "Decimal":
+        assert isinstance(value, str) and Decimal(value).is_finite(), f"{where}={value!r}{context}"
+    elif named.name == "DateTime":
+        at = datetime.fromisoformat(value)
+        assert at.utcoffset() == timedelta(0), f"{where}={value!r} is not UTC{context}"
+
+
 @dataclass
 class Tally:
     """What a run reached: granted answers per (operation, role), and answers by code."""
@@ -168,6 +189,7 @@ class Tally:
     codes: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     refused_mutations: int = 0
+    replays: int = 0
     known_pending: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 

@@ -21,7 +21,14 @@ from hypothesis_graphql import nodes
 
 from schema.export import sdl
 from tests.conftest import make_settings
-from tests.fuzz.harness import Answer, Driver, check_answer, describe, root_keys
+from tests.fuzz.harness import (
+    Answer,
+    Driver,
+    check_answer,
+    check_output,
+    describe,
+    root_keys,
+)
 from tests.fuzz.hostile import DATETIMES, DECIMALS, STRINGS, Hostile
 from tests.fuzz.known import (
     REFUSED_SIBLING_POISONS_POOL,
@@ -136,7 +143,36 @@ def granted(driver: Driver, query: str, variables: dict[str, Any], caller: Calle
 def exchange(driver: Driver, world: World, request: Request) -> None:
     """Send one request and hold it to every rule that applies to it."""
     before = driver.fingerprint() if request.keyword == "mutation" else None
-    judge(driver, world, request, driver.send(request), before)
+    answer = driver.send(request)
+    judge(driver, world, request, answer, before)
+    if answer.granted and request.operation in REPLAYED:
+        replay(driver, request, answer)
+
+
+# Idempotent by their key: the same event again answers the same and changes nothing.
+# (A check's replay returns the first decision; fields that say "now" are left out.)
+REPLAYED: dict[str, tuple[str, ...] | None] = {
+    "recordTradeOpened": None,
+    "recordTradeClosed": None,
+    "recordCashFlow": None,
+    "checkSignal": ("signalId", "clientId", "passes", "volume", "notional", "decisionId"),
+}
+
+
+def replay(driver: Driver, request: Request, first: Answer) -> None:
+    if request.operation == "checkSignal" and request.variables.get("dryRun", False) is not False:
+        return  # a dry run is not keyed
+    before = driver.fingerprint()
+    again = driver.send(request)
+    context = describe(request, again) + "\nfirst answer: " + str(first.body)[:1500]
+    assert again.granted, f"the same event again was refused{context}"
+    assert driver.fingerprint() == before, f"the same event again changed the data{context}"
+    fields = REPLAYED[request.operation]
+    one, two = first.data[request.operation], again.data[request.operation]
+    if fields is not None:
+        one, two = ({k: d[k] for k in fields} for d in (one, two))
+    assert one == two, f"the same event again answered differently{context}"
+    driver.tally.replays += 1
 
 
 def exchange_together(driver: Driver, world: World, requests: list[Request]) -> None:
@@ -182,6 +218,8 @@ def judge(
         assert driver.fingerprint() == before, f"a refused mutation changed the data{context}"
     if answer.granted and request.operation in ALLOWED_ROLES:
         assert role in ALLOWED_ROLES[request.operation], f"granted to {role}{context}"
+        output = root_fields()[request.operation][1].type
+        check_output(output, answer.data[request.operation], request.operation, context)
         driver.tally.granted[(request.operation, role)] += 1
         remember(world, request, answer)
 
@@ -266,7 +304,7 @@ def test_generated_requests_reach_every_operation(driver: Driver) -> None:
     )
     print(
         f"\nfuzz: {tally.requests} requests, codes {dict(tally.codes)}, "
-        f"{tally.refused_mutations} refused mutations checked, "
+        f"{tally.refused_mutations} refused mutations checked, {tally.replays} replays, "
         f"known pending {dict(tally.known_pending)}"
     )
 
