@@ -93,6 +93,7 @@ class World:
 
     open_trades: list[tuple[str, str]] = field(default_factory=list)  # (tradeId, clientId)
     closed_trades: list[tuple[str, str]] = field(default_factory=list)
+    early_closes: list[tuple[str, str]] = field(default_factory=list)  # closes awaiting opens
     signals: list[tuple[str, str]] = field(default_factory=list)  # reserved (signalId, clientId)
     flows: list[str] = field(default_factory=list)
     symbols: list[str] = field(default_factory=lambda: list(SYMBOLS))
@@ -312,6 +313,8 @@ class Builder:
             roll = rng.randint(0, 9)
             if self.operation == "recordTradeClosed" and world.open_trades and roll > 2:
                 return rng.choice(world.open_trades)[0]
+            if self.operation == "recordTradeOpened" and world.early_closes and roll == 3:
+                return rng.choice(world.early_closes)[0]  # the open of a close seen earlier
             known = world.open_trades + world.closed_trades[-5:]
             if known and roll in (1, 2):
                 return rng.choice(known)[0]  # a replay: the same event again, or a conflict
@@ -337,6 +340,10 @@ class Builder:
         world = self.world
         if type_name == "TradeClosedInput" and isinstance(value.get("clientId"), str):
             owner = self._owner(world.open_trades + world.closed_trades, value["tradeId"])
+            if owner:
+                value["clientId"] = owner
+        if type_name == "TradeOpenedInput" and isinstance(value.get("clientId"), str):
+            owner = self._owner(world.early_closes, value["tradeId"])
             if owner:
                 value["clientId"] = owner
         if type_name == "TradeOpenedInput" and isinstance(value.get("signalId"), str):

@@ -227,15 +227,21 @@ def judge(
 def remember(world: World, request: Request, answer: Answer) -> None:
     """Ids that now exist, for later requests to point at."""
     data, variables = answer.data[request.operation], request.variables
-    if request.operation == "recordTradeOpened" and data["status"] == "OPEN":
+    if request.operation in ("recordTradeOpened", "recordTradeClosed"):
         entry = (data["tradeId"], data["clientId"])
-        if entry not in world.open_trades:
+    if request.operation == "recordTradeOpened":
+        if entry in world.early_closes:
+            world.early_closes.remove(entry)
+        if data["status"] == "OPEN" and entry not in world.open_trades:
             world.open_trades.append(entry)
+        elif data["status"] == "CLOSED" and entry not in world.closed_trades:
+            world.closed_trades.append(entry)
     elif request.operation == "recordTradeClosed":
-        entry = (data["tradeId"], data["clientId"])
         if entry in world.open_trades:
             world.open_trades.remove(entry)
             world.closed_trades.append(entry)
+        elif data["status"] == "AWAITING_OPEN" and entry not in world.early_closes:
+            world.early_closes.append(entry)
     elif request.operation == "checkSignal" and data["reservationExpiresAt"]:
         world.signals.append((data["signalId"], data["clientId"]))
     elif request.operation == "releaseSignal":
