@@ -1,4 +1,4 @@
-"""Requests built from the served schema: one root field, every argument a variable.
+"""Requests built from the served schema: a root field, every argument a variable.
 
 Values are mostly plausible (seeded clients, catalog symbols, ids that exist, prices and volumes
 on the 0.01 grid) so every operation is reached past its scalars; a drawn share of leaves is
@@ -114,7 +114,7 @@ class Request:
     operation: str
     keyword: str
     document: str
-    variables: dict[str, Any]  # leaves may be Hostile wrappers (see `wire`)
+    variables: dict[str, Any]  # leaves may be Hostile wrappers (see `unwrap`)
     caller: Caller
 
     @property
