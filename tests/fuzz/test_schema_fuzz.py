@@ -254,6 +254,9 @@ def remember(world: World, request: Request, answer: Answer) -> None:
 
 
 def test_generated_requests_reach_every_operation(driver: Driver) -> None:
+    """Rounds of every query and mutation (one by one, or all at once, then as aliased
+    siblings), each answer held to the rules; in the end nothing malformed is stored, and each
+    operation was answered without error as each role that may call it."""
     world = World()
     seed(driver, world)
     operations = sorted(root_fields())
