@@ -12,7 +12,8 @@ from domain.errors import BadInput
 from domain.numbers import LOT_STEP, is_multiple_of
 from domain.values import TradingMode
 
-CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "alice\n" in.
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}\Z")
 
 
 @dataclass(frozen=True, slots=True)
