@@ -68,7 +68,7 @@ def _driver_error(error: BaseException) -> BaseException:
     """The driver's own error behind a SQLAlchemy one (asyncpg's is the adapter's cause)."""
     if not isinstance(error, exc.DBAPIError):
         return error
-    orig: BaseException = error.orig
+    orig: BaseException = error.orig or error
     cause = orig.__cause__
     return cause if isinstance(cause, asyncpg.PostgresError | asyncpg.InterfaceError) else orig
 

@@ -73,6 +73,7 @@ class Lean:
             raw = await conn.get_raw_connection()
             is_pg = conn.dialect.name == "postgresql"
             driver = raw.driver_connection
+            assert driver is not None and raw.dbapi_connection is not None, "a live connection"
             if is_pg and not driver.is_in_transaction():
                 # SQLAlchemy sends BEGIN with its own first statement; send it now, through
                 # SQLAlchemy's adapter (which then commits or rolls it back as its own), so

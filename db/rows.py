@@ -53,9 +53,10 @@ def ts(value: Any) -> datetime:
     """A stored timestamp as an aware UTC datetime."""
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    stored: datetime = value
+    if stored.tzinfo is None:
+        return stored.replace(tzinfo=UTC)
+    return stored.astimezone(UTC)
 
 
 def _json(value: Any) -> Any:

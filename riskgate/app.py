@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
@@ -126,7 +126,7 @@ class RiskgateGraphQL(GraphQL[Context, None]):
             context.extras["expiry"] = asyncio.create_task(
                 _close_at_expiry(websocket, expires_at - time.time())
             )
-        return UNSET
+        return cast(UnsetType, UNSET)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         return await read_request(request)

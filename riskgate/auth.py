@@ -62,7 +62,7 @@ class TokenVerifier:
         if not isinstance(sub, str) or not sub or len(sub) > 128:
             raise Unauthenticated("the token has no valid subject")
         try:
-            parsed_role = Role(role)
+            parsed_role = Role(str(role))
         except ValueError:
             raise Unauthenticated("the token has no valid role") from None
         if parsed_role is Role.CLIENT and not CLIENT_ID_PATTERN.match(sub):

@@ -281,7 +281,7 @@ class RedisBus:
                 delay = min(delay * 2, MAX_BACKOFF)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     def _receive(self, data: object) -> None:
         try:

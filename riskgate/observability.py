@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import (
@@ -34,6 +34,7 @@ from db.tables import job_runs
 from domain.breakers import Alert
 from domain.decisions import Decision
 from domain.values import AlertLevel
+from resolvers.deps import AlertFeed, FeedItem
 from riskgate.logging_setup import accept_request_id, request_id
 
 # The *_created series only repeat the process start time.
@@ -237,14 +238,11 @@ def note_alerts(alerts: Sequence[Alert]) -> None:
         )
 
 
-FeedFactory = Callable[[], AbstractAsyncContextManager[AsyncIterator[object]]]
-
-
-def counted_feed(subscribe: FeedFactory) -> FeedFactory:
+def counted_feed(subscribe: AlertFeed) -> AlertFeed:
     """The alert feed, with the open subscriptions gauge following its users."""
 
     @asynccontextmanager
-    async def feed() -> AsyncIterator[AsyncIterator[object]]:
+    async def feed() -> AsyncIterator[AsyncIterator[FeedItem]]:
         SUBSCRIPTIONS.inc()
         try:
             async with subscribe() as items:

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
-from typing import TypeVar
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
 from domain import breakers, checks, clients, ledger, values
 
-E = TypeVar("E", bound=type[Enum])
 
-
-def _described(cls: E, name: str, description: str, docs: Mapping[Enum, str]) -> E:
-    """The domain enum as a GraphQL enum; value descriptions are attached here because the
-    domain imports no framework."""
+def _describe(cls: type[Enum], name: str, description: str, docs: Mapping[Enum, str]) -> None:
+    """Register the domain enum as a GraphQL enum; value descriptions are attached here
+    because the domain imports no framework."""
+    members = {member.name: member for member in cls}
     strawberry.enum(cls, name=name, description=description)
     assert has_enum_definition(cls)
     for value in cls.__strawberry_definition__.values:
-        value.description = docs.get(cls[value.name])
-    return cls
+        value.description = docs.get(members[value.name])
 
 
-Direction = _described(
+_describe(
     values.Direction,
     "Direction",
     "Side of a signal, trade or position.",
@@ -33,7 +30,7 @@ Direction = _described(
         values.Direction.SELL: "Short: gains when the price falls.",
     },
 )
-TradingMode = _described(
+_describe(
     values.TradingMode,
     "TradingMode",
     "Kill-switch setting of the platform or of one client; the stricter of the two applies "
@@ -45,7 +42,7 @@ TradingMode = _described(
         values.TradingMode.HALTED: "No signal passes (TRADING_HALTED).",
     },
 )
-AlertLevel = _described(
+_describe(
     values.AlertLevel,
     "AlertLevel",
     "Level of a breaker. Client drawdown and daily loss: WARNING at 80 % of the limit, "
@@ -57,7 +54,7 @@ AlertLevel = _described(
         values.AlertLevel.CRITICAL: "At or above the limit.",
     },
 )
-AlertKind = _described(
+_describe(
     breakers.BreakerKind,
     "AlertKind",
     "Which breaker raised an alert.",
@@ -74,7 +71,7 @@ AlertKind = _described(
         "clientId) or of a client; value and limit are 0, the message holds the reason.",
     },
 )
-TradeStatus = _described(
+_describe(
     ledger.TradeStatus,
     "TradeStatus",
     "Where a trade stands in the ledger.",
@@ -85,7 +82,7 @@ TradeStatus = _described(
         "when the open arrives.",
     },
 )
-LimitCheck = _described(
+_describe(
     checks.LimitCheck,
     "LimitCheck",
     "One pre-trade check. Every check is evaluated on every signal; each failing one is a "
@@ -119,18 +116,23 @@ LimitCheck = _described(
 )
 
 
-@strawberry.enum(name="ClientOrder", description="How the clients overview ranks clients.")
-class ClientOrder(Enum):
-    EXPOSURE = strawberry.enum_value(
-        clients.ClientOrder.EXPOSURE.value, description="Largest total exposure first."
-    )
-    DRAWDOWN = strawberry.enum_value(
-        clients.ClientOrder.DRAWDOWN.value, description="Deepest current drawdown first."
-    )
-    DAILY_PNL = strawberry.enum_value(
-        clients.ClientOrder.DAILY_PNL.value,
-        description="Worst daily P&L (biggest loss of the trading day) first.",
-    )
-    CLIENT_ID = strawberry.enum_value(
-        clients.ClientOrder.CLIENT_ID.value, description="By client id, alphabetically."
-    )
+_describe(
+    clients.ClientOrder,
+    "ClientOrder",
+    "How the clients overview ranks clients.",
+    {
+        clients.ClientOrder.EXPOSURE: "Largest total exposure first.",
+        clients.ClientOrder.DRAWDOWN: "Deepest current drawdown first.",
+        clients.ClientOrder.DAILY_PNL: "Worst daily P&L (biggest loss of the trading day) first.",
+        clients.ClientOrder.CLIENT_ID: "By client id, alphabetically.",
+    },
+)
+
+# The GraphQL enums are the domain's own classes, registered above.
+Direction = values.Direction
+TradingMode = values.TradingMode
+AlertLevel = values.AlertLevel
+AlertKind = breakers.BreakerKind
+TradeStatus = ledger.TradeStatus
+LimitCheck = checks.LimitCheck
+ClientOrder = clients.ClientOrder

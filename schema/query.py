@@ -217,6 +217,5 @@ class Query:
         ] = None,
     ) -> ClientPageView:
         ctx = info.context
-        order = client_rules.ClientOrder(order_by.value)
-        page = await list_clients(ctx.deps, ctx.user, order, limit=limit, after=after)
+        page = await list_clients(ctx.deps, ctx.user, order_by, limit=limit, after=after)
         return ClientPageView.of(page)
