@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -31,7 +32,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from db.engine import Database
 from db.migrations import is_current, upgrade_to_head
 from domain.errors import RiskgateError
-from resolvers.deps import Deps, utc_now
+from resolvers.deps import AlertBus, Deps, utc_now
 from riskgate.assets import graphiql_assets, graphiql_page
 from riskgate.auth import TokenVerifier
 from riskgate.bus import make_bus
@@ -61,16 +62,32 @@ from schema.errors import is_refused_request, map_error
 log = logging.getLogger("riskgate")
 
 
+@dataclass
+class Running:
+    """What the service opens at start-up and closes at shutdown (None outside that)."""
+
+    db: Database | None = None
+    bus: AlertBus | None = None
+    deps: Deps | None = None
+
+
 class RiskgateGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with the caller resolved from the bearer token per request;
     requests are decoded by riskgate.transport, whose refusals leave as coded JSON errors."""
 
     graphql_transport_ws_handler_class = CodedWSHandler
 
-    def __init__(self, *, deps: Deps, verifier: TokenVerifier, **kwargs: Any):
+    def __init__(self, *, running: Running, verifier: TokenVerifier, **kwargs: Any):
         super().__init__(**kwargs)
-        self.deps = deps
+        self.running = running
         self.verifier = verifier
+
+    @property
+    def deps(self) -> Deps:
+        """The use cases' dependencies, opened at start-up."""
+        if self.running.deps is None:
+            raise RuntimeError("the service has not started")
+        return self.running.deps
 
     @property
     def graphql_ide_html(self) -> str:
@@ -100,14 +117,12 @@ class RiskgateGraphQL(GraphQL[Context, None]):
             return
         # One context per connection (it holds the caller, never a database session).
         websocket = WebSocket(scope, receive=receive, send=send)
-        context = Context(deps=self.deps)
-        context.extras["websocket"] = websocket
+        context = Context(deps=self.deps, websocket=websocket)
         try:
             await self.run(websocket, context=context)
         finally:
-            expiry: asyncio.Task[None] | None = context.extras.pop("expiry", None)
-            if expiry is not None:
-                expiry.cancel()
+            if context.expiry is not None:
+                context.expiry.cancel()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The token comes in connection_init's payload; a bad one closes the socket (4403),
@@ -121,10 +136,9 @@ class RiskgateGraphQL(GraphQL[Context, None]):
         except RiskgateError as error:
             raise ConnectionRejectionError({"message": error.message}) from None
         context.caller, context.token_expires_at = caller, expires_at
-        websocket = context.extras.get("websocket")
-        if isinstance(websocket, WebSocket):
-            context.extras["expiry"] = asyncio.create_task(
-                _close_at_expiry(websocket, expires_at - time.time())
+        if context.websocket is not None:
+            context.expiry = asyncio.create_task(
+                _close_at_expiry(context.websocket, expires_at - time.time())
             )
         return cast(UnsetType, UNSET)
 
@@ -209,7 +223,7 @@ def create_app(
 ) -> Starlette:
     """Build the app; the database is opened (and migrated) when the app starts."""
     settings = settings or Settings()
-    state: dict[str, Any] = {}
+    running = Running()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -220,11 +234,11 @@ def create_app(
             pool_size=settings.db_pool_size,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
-        state["db"] = db
         bus = make_bus(settings.redis_url, settings.alerts_channel)
         await bus.start()
         _app.state.bus = bus
-        graphql.deps = Deps(
+        running.db, running.bus = db, bus
+        running.deps = Deps(
             db=db,
             calendar=settings.calendar,
             reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
@@ -240,11 +254,12 @@ def create_app(
         try:
             yield
         finally:
+            running.deps = running.db = running.bus = None
             await bus.close()
             await db.dispose()
 
     graphql = RiskgateGraphQL(
-        deps=None,  # type: ignore[arg-type]  # set at start-up
+        running=running,
         verifier=TokenVerifier(settings),
         schema=build_schema(
             introspection=settings.is_development,
@@ -259,7 +274,7 @@ def create_app(
         return PlainTextResponse("ok")
 
     async def readyz(_request: Request) -> Response:
-        db: Database | None = state.get("db")
+        db = running.db
         try:
             if db is None:
                 raise RuntimeError("not started")
@@ -276,7 +291,7 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     async def metrics_endpoint(_request: Request) -> Response:
-        return await metrics_response(state.get("db"))
+        return await metrics_response(running.db)
 
     app = Starlette(
         routes=[

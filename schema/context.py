@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
+from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from domain.access import Caller
@@ -19,7 +21,9 @@ class Context:
     auth_error: RiskgateError | None = None
     token_expires_at: int | None = None
     connection_params: dict[str, Any] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # A WebSocket connection's context lives as long as the socket; it closes at token expiry.
+    websocket: WebSocket | None = None
+    expiry: asyncio.Task[None] | None = None
 
     @property
     def user(self) -> Caller:
