@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
 from db.catalog import get_instrument
 from db.decisions import INSERT_DECISION, decision_args, insert_decision
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, Totals, reservation_args, total_with
 from db.rows import (
     ACCOUNT,
@@ -96,7 +94,7 @@ class CheckState:
 
 
 async def load_check_state(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     signal_id: str,
     client_id: str,
@@ -151,7 +149,7 @@ _SAVE_PASSING = Sql(
 
 
 async def save_check(
-    conn: AsyncConnection,
+    conn: Conn,
     decision: Decision,
     *,
     fingerprint: str,

@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sqlite3
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -48,6 +49,8 @@ class Sql:
 
 
 _BY_CONNECTION: weakref.WeakKeyDictionary[AsyncConnection, Lean] = weakref.WeakKeyDictionary()
+# What the hot-path queries take: a unit of work's connection, or its driver directly.
+Conn: TypeAlias = "AsyncConnection | Lean"
 
 
 class Lean:
@@ -55,17 +58,19 @@ class Lean:
 
     __slots__ = ("_conn", "_driver", "is_pg")
 
-    def __init__(self, conn: AsyncConnection, driver: Any, *, is_pg: bool) -> None:
+    def __init__(self, conn: AsyncConnection | None, driver: Any, *, is_pg: bool) -> None:
         # Weak: the per-connection cache is keyed weakly by `conn`; a strong reference
         # here would keep every connection object alive.
-        self._conn = weakref.ref(conn)
+        self._conn = weakref.ref(conn) if conn is not None else _no_connection
         self._driver = driver
         self.is_pg = is_pg
 
     @classmethod
-    async def of(cls, conn: AsyncConnection) -> Lean:
+    async def of(cls, conn: Conn) -> Lean:
         """The driver behind `conn`, whose transaction must be open (looked up once per
         connection use: it costs a hop)."""
+        if isinstance(conn, Lean):
+            return conn
         found = _BY_CONNECTION.get(conn)
         if found is None:
             if not conn.in_transaction():
@@ -150,3 +155,49 @@ class Lean:
             raise
         except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
+
+
+def _no_connection() -> None:
+    return None
+
+
+class DirectLean(Lean):
+    """SQLite statements on the raw connection, run synchronously on its own thread.
+
+    `rows` and `run` never suspend, so a unit of work made only of them runs whole within
+    one hop to the connection's thread (`Database.read_direct` / `write_direct`): BEGIN,
+    every statement, the rules in between and COMMIT, without a thread hop per statement.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        super().__init__(None, raw, is_pg=False)
+
+    def _require_transaction(self) -> None:
+        if not self._driver.in_transaction:
+            raise OutsideTransaction("a driver-level statement outside an open transaction")
+
+    async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
+        self._require_transaction()
+        try:
+            return list(self._driver.execute(sql.sqlite, self._args(args)).fetchall())
+        except sqlite3.Error as error:
+            raise (classify(error) or error) from error
+
+    async def run(self, sql: Sql, *args: Any) -> None:
+        self._require_transaction()
+        try:
+            self._driver.execute(sql.sqlite, self._args(args)).close()
+        except sqlite3.Error as error:
+            raise (classify(error) or error) from error
+
+
+def run_whole(coroutine: Any) -> Any:
+    """Run a coroutine that never suspends (only DirectLean statements) to its end."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("a direct unit of work awaited something other than its statements")

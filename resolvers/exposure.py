@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import books, clients, reservations, snapshots
 from db import platform as platform_db
+from db.lean import Conn
 from domain.access import Caller, client_scope, require_role
 from domain.equity import AccountState
 from domain.errors import BadInput
@@ -42,9 +43,7 @@ class ClientSnapshot:
     catalog: dict[str, Instrument]
 
 
-async def load_client(
-    conn: AsyncConnection, deps: Deps, client_id: str, now: datetime
-) -> ClientSnapshot:
+async def load_client(conn: Conn, deps: Deps, client_id: str, now: datetime) -> ClientSnapshot:
     """Bounded by the client's open books and reservations, never by its history."""
     client_books, catalog = await books.client_books(conn, client_id)
     account = await clients.get_account(conn, client_id) or AccountState()
@@ -111,7 +110,7 @@ async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> Exp
     """The caller's (or a named client's) exposure now."""
     target = client_scope(caller, client_id)
     now = deps.now()
-    loaded = await deps.db.read(lambda conn: load_client(conn, deps, target, now))
+    loaded = await deps.db.read_direct(lambda lean: load_client(lean, deps, target, now))
     return exposure_report(loaded.exposure, now)
 
 
