@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITE_ATTEMPTS = 4
+_READ, _WRITE = "BEGIN", "BEGIN IMMEDIATE"  # how a SQLite unit of work begins
 
 
 def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling is off so that BEGIN is ours: the writer takes
     # the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade later.
-    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+    begin = _WRITE if writer else _READ
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -176,8 +177,8 @@ class Database:
         On SQLite the whole unit runs in one hop on the connection's thread (`DirectLean`).
         """
         if not self.is_sqlite:
-            return await self.read(_on_lean(work))
-        return await self._owned(lambda unit: self._direct(self.reader, "BEGIN", work, unit))
+            return await self.read(_on_lean(work, read_only=True))
+        return await self._owned(lambda unit: self._direct(self.reader, _READ, work, unit))
 
     async def write_direct(self, work: Callable[[Lean], Awaitable[T]]) -> T:
         """`write` for work made only of driver-level statements (the hot paths).
@@ -187,8 +188,7 @@ class Database:
         """
         if not self.is_sqlite:
             return await self.write(_on_lean(work))
-        begin = "BEGIN IMMEDIATE"
-        return await self._owned(lambda unit: self._direct(self.writer, begin, work, unit))
+        return await self._owned(lambda unit: self._direct(self.writer, _WRITE, work, unit))
 
     async def _owned(self, run: Callable[[_Unit], Coroutine[Any, Any, T]]) -> T:
         """Run a unit of work in a task of its own that owns the connection.
@@ -267,9 +267,11 @@ def _mapped(error: Exception) -> BaseException:
     return mapped
 
 
-def _on_lean(work: Callable[[Lean], Awaitable[T]]) -> Callable[[AsyncConnection], Awaitable[T]]:
+def _on_lean(
+    work: Callable[[Lean], Awaitable[T]], *, read_only: bool = False
+) -> Callable[[AsyncConnection], Awaitable[T]]:
     async def on_connection(conn: AsyncConnection) -> T:
-        return await work(await Lean.of(conn))
+        return await work(await Lean.of(conn, read_only=read_only))
 
     return on_connection
 
@@ -280,7 +282,7 @@ def _run_unit(
     """On the SQLite connection's thread: the whole unit of work, then COMMIT or ROLLBACK."""
     raw.execute(begin)
     try:
-        result: T = run_whole(work(DirectLean(raw)))
+        result: T = run_whole(work(DirectLean(raw, read_only=begin == _READ)))
         if unit.abandoned:
             raise _Abandoned
         raw.execute("COMMIT")
