@@ -179,3 +179,43 @@ async def save_check(
         row = await lean.row(INSERT_DECISION, *record)
     assert row is not None
     return int(row[0])
+
+
+# A client's exposure needs only its own rows: the account and today's realized P&L 'S',
+# its books 'C' and its live reservations 'R', in one statement as well.
+_CLIENT_FACTS = ("account", "client_realized")
+_CLIENT_STATE = Sql(
+    f"SELECT 'S', {_PARTS.sql(only=_CLIENT_FACTS)}"
+    " FROM (SELECT 1 AS one) o"
+    " LEFT JOIN accounts a ON a.client_id = ?"
+    " LEFT JOIN client_daily_pnl cr ON cr.client_id = ? AND cr.trading_day = ?"
+    f" UNION ALL SELECT 'C', {_PARTS.sql(only=_BOOK)}{CLIENT_BOOKS_FROM}"
+    f" UNION ALL SELECT 'R', {_PARTS.sql(only=['reservation'])} FROM reservations r"
+    " WHERE r.client_id = ? AND r.expires_at > ?"
+)
+
+
+@dataclass
+class ClientState:
+    account: AccountState
+    realized: Decimal
+    books: list[PositionBook] = field(default_factory=list)
+    catalog: dict[str, Instrument] = field(default_factory=dict)
+    reservations: list[Reservation] = field(default_factory=list)
+
+
+async def load_client_state(conn: Conn, *, client_id: str, day: date, now: datetime) -> ClientState:
+    """One client's account, realized P&L today, open books and live reservations."""
+    lean = await Lean.of(conn)
+    rows = await lean.rows(_CLIENT_STATE, client_id, client_id, day, client_id, client_id, now)
+    facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
+    state = ClientState(facts["account"] or AccountState(), facts["client_realized"] or ZERO)
+    for row in rows:
+        kind = row[TAG]
+        if kind == "C":
+            found = _PARTS.decode(row, TAG + 1)
+            state.books.append(found["book"])
+            state.catalog[found["book_instrument"].symbol] = found["book_instrument"]
+        elif kind == "R":
+            state.reservations.append(_PARTS.decode(row, TAG + 1)["reservation"])
+    return state

@@ -86,14 +86,6 @@ async def lock_account(conn: AsyncConnection, client_id: str) -> AccountState | 
     return ACCOUNT.decode(row) if row else None
 
 
-_GET_ACCOUNT = Sql(f"SELECT {ACCOUNT.sql('a')} FROM accounts a WHERE a.client_id = ?")
-
-
-async def get_account(conn: Conn, client_id: str) -> AccountState | None:
-    row = await (await Lean.of(conn)).row(_GET_ACCOUNT, client_id)
-    return ACCOUNT.decode(row) if row else None
-
-
 async def save_account(
     conn: AsyncConnection,
     client_id: str,

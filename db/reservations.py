@@ -23,7 +23,6 @@ from domain.numbers import ZERO
 
 _COLUMNS = ", ".join(RESERVATION.names)
 _SELECT = f"SELECT {RESERVATION.sql('r')} FROM reservations r"
-_FOR_CLIENT = Sql(f"{_SELECT} WHERE r.client_id = ? AND r.expires_at > ?")
 _EXPIRED = Sql(f"{_SELECT} WHERE r.expires_at <= ?")
 _GET = Sql(f"{_SELECT} WHERE r.signal_id = ?")
 INSERT_RESERVATION = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -45,13 +44,6 @@ class PlatformReservations:
     count: int = 0
     notional: Decimal = ZERO
     volume_by_symbol: dict[str, Decimal] = field(default_factory=dict)
-
-
-async def active_for_client(conn: Conn, client_id: str, now: datetime) -> list[Reservation]:
-    """Unexpired reservations of one client (bounded by its position limit)."""
-    return [
-        RESERVATION.decode(r) for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)
-    ]
 
 
 def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> PlatformReservations:
