@@ -3,7 +3,9 @@
 Units of work. Every access is `Database.read(work)` or `Database.write(work)` (`db.engine`):
 `work(conn)` runs in one transaction, on a connection it owns in a task of its own, so a
 caller that is cancelled never cuts a statement in half (the work rolls back instead), and
-writes retry a lost serialization race a few times.
+writes retry a lost serialization race a few times. Work made only of driver-level
+statements (the check, the exposure read) uses `read_direct` / `write_direct`: on SQLite it
+then runs whole, BEGIN to COMMIT, in one hop to the connection's thread.
 
 Two paths to the database, one rule between them:
 

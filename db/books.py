@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import ACCOUNT, BOOK, CLIENT_ID, HELD_BOOK, INSTRUMENT, REALIZED, Joined
 from db.tables import (
     accounts,
@@ -41,7 +41,7 @@ _CLIENT_BOOKS = Sql(f"SELECT {HELD_BOOK.sql()}{CLIENT_BOOKS_FROM}")
 _PLATFORM_BOOKS = Sql(f"SELECT {HELD_BOOK.sql()}{PLATFORM_BOOKS_FROM}")
 
 
-async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
+async def _books(conn: Conn, sql: Sql, *args: Any) -> Books:
     books: list[PositionBook] = []
     catalog: dict[str, Instrument] = {}
     for row in await (await Lean.of(conn)).rows(sql, *args):
@@ -51,12 +51,12 @@ async def _books(conn: AsyncConnection, sql: Sql, *args: Any) -> Books:
     return books, catalog
 
 
-async def client_books(conn: AsyncConnection, client_id: str) -> Books:
+async def client_books(conn: Conn, client_id: str) -> Books:
     """The client's open books with the instruments they are on (marks included)."""
     return await _books(conn, _CLIENT_BOOKS, client_id)
 
 
-async def platform_books(conn: AsyncConnection) -> Books:
+async def platform_books(conn: Conn) -> Books:
     """Platform books: one row per instrument and direction, whatever the history size."""
     return await _books(conn, _PLATFORM_BOOKS)
 
@@ -121,12 +121,12 @@ _PLATFORM_REALIZED = Sql(
 )
 
 
-async def client_realized_on(conn: AsyncConnection, client_id: str, day: date) -> Decimal:
+async def client_realized_on(conn: Conn, client_id: str, day: date) -> Decimal:
     row = await (await Lean.of(conn)).row(_CLIENT_REALIZED, client_id, day)
     return REALIZED.decode(row) if row else ZERO
 
 
-async def platform_realized_on(conn: AsyncConnection, day: date) -> Decimal:
+async def platform_realized_on(conn: Conn, day: date) -> Decimal:
     row = await (await Lean.of(conn)).row(_PLATFORM_REALIZED, day)
     return REALIZED.decode(row) if row else ZERO
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import INSTRUMENT
 from db.tables import instruments
 from db.upsert import upsert
@@ -24,7 +24,7 @@ async def load_catalog(conn: AsyncConnection) -> dict[str, Instrument]:
 _GET_INSTRUMENT = Sql(f"SELECT {INSTRUMENT.sql('i')} FROM instruments i WHERE i.symbol = ?")
 
 
-async def get_instrument(conn: AsyncConnection, symbol: str) -> Instrument | None:
+async def get_instrument(conn: Conn, symbol: str) -> Instrument | None:
     row = await (await Lean.of(conn)).row(_GET_INSTRUMENT, symbol)
     return INSTRUMENT.decode(row) if row else None
 

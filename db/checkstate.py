@@ -1,10 +1,10 @@
-"""Everything a risk check reads, in three driver-level statements.
+"""Everything a risk check reads, in one driver-level statement.
 
 A check needs the client's profile, account, books, reservations and realized P&L, the
 platform's books, reservation totals and realized P&L, the instrument, and any earlier
-decision for the signal. Asked one by one that is a dozen round trips; here the scalar
-rows come from one LEFT JOIN, the books of client and platform from one UNION, and the
-reservations (the client's live ones, the platform totals, the expired ones) from another.
+decision for the signal. Asked one by one that is a dozen round trips; here one UNION
+brings them: the one-row facts from a LEFT JOIN, then the books of client and platform
+and the reservations (the client's live ones, the platform totals, the expired ones).
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
 from db.catalog import get_instrument
 from db.decisions import INSERT_DECISION, decision_args, insert_decision
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, Totals, reservation_args, total_with
 from db.rows import (
     ACCOUNT,
+    BOOK,
     DECISION_KEY,
-    HELD_BOOK,
     INSTRUMENT,
     PROFILE,
     REALIZED,
@@ -39,17 +37,28 @@ from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import RiskProfile
 
-# The one-row facts, each part NULL when its row does not exist (yet).
-_FACTS = Joined(
+# One statement reads it all, a row per fact, tagged: the one-row facts 'S' (each part
+# NULL when its row does not exist yet), client books 'C' and platform books 'P' with their
+# instruments, platform reservation totals 'T', the client's live reservations 'R' and
+# every expired reservation 'X'. (One round trip: on PostgreSQL a reserving check holds the
+# platform row meanwhile.)
+_FACTS = ("prior", "profile", "account", "client_realized", "platform_realized", "instrument")
+_PARTS = Joined(
     prior=("d", DECISION_KEY),
     profile=("p", PROFILE),
     account=("a", ACCOUNT),
     client_realized=("cr", REALIZED),
     platform_realized=("pr", REALIZED),
     instrument=("i", INSTRUMENT),
+    # Books: the same aliases as the books module's queries (never in the facts' branch).
+    book_instrument=("i", INSTRUMENT),
+    book=("p", BOOK),
+    reservation=("r", RESERVATION),
+    total=("t", RESERVATION_TOTAL),
 )
-_SCALARS = Sql(
-    f"SELECT {_FACTS.sql()}"
+_BOOK = ("book_instrument", "book")
+_STATE = Sql(
+    f"SELECT 'S', {_PARTS.sql(only=_FACTS)}"
     " FROM (SELECT 1 AS one) o"
     " LEFT JOIN risk_decisions d ON d.signal_id = ?"
     " LEFT JOIN risk_profiles p ON p.client_id = ?"
@@ -57,22 +66,13 @@ _SCALARS = Sql(
     " LEFT JOIN client_daily_pnl cr ON cr.client_id = ? AND cr.trading_day = ?"
     " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
     " LEFT JOIN instruments i ON i.symbol = ?"
-)
-# Every row leads with a tag: client books 'C', platform books 'P'.
-_BOOKS = Sql(
-    f"SELECT 'C', {HELD_BOOK.sql()}{CLIENT_BOOKS_FROM}"
-    f" UNION ALL SELECT 'P', {HELD_BOOK.sql()}{PLATFORM_BOOKS_FROM}"
-)
-# The platform totals 'T', the client's live reservations 'C', every expired one 'X'. (The
-# totals come first: PostgreSQL types a UNION's columns pairwise from the left, and a column
-# that is NULL in both of the first two branches would be taken for text.)
-_HELD_PARTS = Joined(reservation=("r", RESERVATION), total=("t", RESERVATION_TOTAL))
-_HELD = Sql(
-    f"SELECT 'T', {_HELD_PARTS.sql(absent=['reservation'])} FROM reservation_totals t"
+    f" UNION ALL SELECT 'C', {_PARTS.sql(only=_BOOK)}{CLIENT_BOOKS_FROM}"
+    f" UNION ALL SELECT 'P', {_PARTS.sql(only=_BOOK)}{PLATFORM_BOOKS_FROM}"
+    f" UNION ALL SELECT 'T', {_PARTS.sql(only=['total'])} FROM reservation_totals t"
     " WHERE t.count > 0"
-    f" UNION ALL SELECT 'C', {_HELD_PARTS.sql(absent=['total'])} FROM reservations r"
+    f" UNION ALL SELECT 'R', {_PARTS.sql(only=['reservation'])} FROM reservations r"
     " WHERE r.client_id = ? AND r.expires_at > ?"
-    f" UNION ALL SELECT 'X', {_HELD_PARTS.sql(absent=['total'])} FROM reservations r"
+    f" UNION ALL SELECT 'X', {_PARTS.sql(only=['reservation'])} FROM reservations r"
     " WHERE r.expires_at <= ?"
 )
 TAG = 0  # the tag column; the parts follow it
@@ -96,7 +96,7 @@ class CheckState:
 
 
 async def load_check_state(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     signal_id: str,
     client_id: str,
@@ -105,9 +105,9 @@ async def load_check_state(
     now: datetime,
 ) -> CheckState:
     lean = await Lean.of(conn)
-    row = await lean.row(_SCALARS, signal_id, client_id, client_id, client_id, day, day, symbol)
-    assert row is not None
-    facts = _FACTS.decode(row)
+    args = (signal_id, client_id, client_id, client_id, day, day, symbol, client_id)
+    rows = await lean.rows(_STATE, *args, client_id, now, now)
+    facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
     state = CheckState(
         prior_decision=facts["prior"],
         profile=facts["profile"],
@@ -116,31 +116,33 @@ async def load_check_state(
         client_realized=facts["client_realized"] or ZERO,
         platform_realized=facts["platform_realized"] or ZERO,
     )
-    for book_row in await lean.rows(_BOOKS, client_id):
-        held_book = HELD_BOOK.decode(book_row, TAG + 1)
-        instrument, book = held_book["instrument"], held_book["book"]
-        if book_row[TAG] == "C":
-            state.client_books.append(book)
-            state.client_catalog[instrument.symbol] = instrument
-        else:
-            state.platform_books.append(book)
-            state.platform_catalog[instrument.symbol] = instrument
-    for held_row in await lean.rows(_HELD, client_id, now, now):
-        held = _HELD_PARTS.decode(held_row, TAG + 1)
-        kind = held_row[TAG]
-        if kind == "T":
-            symbol_held, count, volume, notional = held["total"]
+    for row in rows:
+        kind = row[TAG]
+        if kind == "S":
+            continue
+        found = _PARTS.decode(row, TAG + 1)
+        if kind in ("C", "P"):
+            instrument, book = found["book_instrument"], found["book"]
+            books, catalog = (
+                (state.client_books, state.client_catalog)
+                if kind == "C"
+                else (state.platform_books, state.platform_catalog)
+            )
+            books.append(book)
+            catalog[instrument.symbol] = instrument
+        elif kind == "T":
+            symbol_held, count, volume, notional = found["total"]
             state.totals[symbol_held] = (count, volume, notional)
-        elif kind == "C":
-            state.client_reservations.append(held["reservation"])
+        elif kind == "R":
+            state.client_reservations.append(found["reservation"])
         else:
-            state.expired.append(held["reservation"])
+            state.expired.append(found["reservation"])
     # A reservation may sit on an instrument nobody holds yet; its group still counts.
     missing = {r.symbol for r in state.client_reservations} - state.client_catalog.keys()
     for symbol in sorted(missing):
-        found = state.platform_catalog.get(symbol) or await get_instrument(conn, symbol)
-        if found is not None:
-            state.client_catalog[symbol] = found
+        held_on = state.platform_catalog.get(symbol) or await get_instrument(conn, symbol)
+        if held_on is not None:
+            state.client_catalog[symbol] = held_on
     return state
 
 
@@ -151,7 +153,7 @@ _SAVE_PASSING = Sql(
 
 
 async def save_check(
-    conn: AsyncConnection,
+    conn: Conn,
     decision: Decision,
     *,
     fingerprint: str,
@@ -177,3 +179,43 @@ async def save_check(
         row = await lean.row(INSERT_DECISION, *record)
     assert row is not None
     return int(row[0])
+
+
+# A client's exposure needs only its own rows: the account and today's realized P&L 'S',
+# its books 'C' and its live reservations 'R', in one statement as well.
+_CLIENT_FACTS = ("account", "client_realized")
+_CLIENT_STATE = Sql(
+    f"SELECT 'S', {_PARTS.sql(only=_CLIENT_FACTS)}"
+    " FROM (SELECT 1 AS one) o"
+    " LEFT JOIN accounts a ON a.client_id = ?"
+    " LEFT JOIN client_daily_pnl cr ON cr.client_id = ? AND cr.trading_day = ?"
+    f" UNION ALL SELECT 'C', {_PARTS.sql(only=_BOOK)}{CLIENT_BOOKS_FROM}"
+    f" UNION ALL SELECT 'R', {_PARTS.sql(only=['reservation'])} FROM reservations r"
+    " WHERE r.client_id = ? AND r.expires_at > ?"
+)
+
+
+@dataclass
+class ClientState:
+    account: AccountState
+    realized: Decimal
+    books: list[PositionBook] = field(default_factory=list)
+    catalog: dict[str, Instrument] = field(default_factory=dict)
+    reservations: list[Reservation] = field(default_factory=list)
+
+
+async def load_client_state(conn: Conn, *, client_id: str, day: date, now: datetime) -> ClientState:
+    """One client's account, realized P&L today, open books and live reservations."""
+    lean = await Lean.of(conn)
+    rows = await lean.rows(_CLIENT_STATE, client_id, client_id, day, client_id, client_id, now)
+    facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
+    state = ClientState(facts["account"] or AccountState(), facts["client_realized"] or ZERO)
+    for row in rows:
+        kind = row[TAG]
+        if kind == "C":
+            found = _PARTS.decode(row, TAG + 1)
+            state.books.append(found["book"])
+            state.catalog[found["book_instrument"].symbol] = found["book_instrument"]
+        elif kind == "R":
+            state.reservations.append(_PARTS.decode(row, TAG + 1)["reservation"])
+    return state

@@ -10,49 +10,51 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import ACCOUNT, PROFILE
 from db.tables import accounts, risk_profiles
-from db.upsert import insert_ignore
 from domain.equity import AccountState
 from domain.numbers import ZERO
 from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
 from domain.values import TradingMode
 
 
-async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) -> None:
-    """Get-or-create the profile and account rows; concurrent callers end with one of each."""
-    await insert_ignore(
-        conn,
-        risk_profiles,
-        {
-            "client_id": client_id,
-            **asdict(DEFAULT_LIMITS),
-            "trading_mode": TradingMode.ACTIVE.value,
-            "created_at": at,
-            "updated_at": at,
-        },
+def _insert_ignore(table: str, names: tuple[str, ...], key: str) -> Sql:
+    marks = ", ".join("?" * len(names))
+    return Sql(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING"
     )
-    await insert_ignore(
-        conn,
-        accounts,
-        {
-            "client_id": client_id,
-            "balance": ZERO,
-            "peak_equity": ZERO,
-            "net_cash_flows": ZERO,
-            "realized_pnl": ZERO,
-            "open_positions": 0,
-            "last_activity_at": at,
-            "updated_at": at,
-        },
-    )
+
+
+_NEW_PROFILE = ("client_id", *asdict(DEFAULT_LIMITS), "trading_mode", "created_at", "updated_at")
+_CREATE_PROFILE = _insert_ignore("risk_profiles", _NEW_PROFILE, "client_id")
+_NEW_ACCOUNT = (
+    "client_id",
+    "balance",
+    "peak_equity",
+    "net_cash_flows",
+    "realized_pnl",
+    "open_positions",
+    "last_activity_at",
+    "updated_at",
+)
+_CREATE_ACCOUNT = _insert_ignore("accounts", _NEW_ACCOUNT, "client_id")
+
+
+async def ensure_client(conn: Conn, client_id: str, *, at: datetime) -> None:
+    """Get-or-create the profile and account rows; concurrent callers end with one of each.
+
+    Driver level: a first check for a client creates them on the check's hot path."""
+    lean = await Lean.of(conn)
+    limits = asdict(DEFAULT_LIMITS).values()
+    await lean.run(_CREATE_PROFILE, client_id, *limits, TradingMode.ACTIVE.value, at, at)
+    await lean.run(_CREATE_ACCOUNT, client_id, ZERO, ZERO, ZERO, ZERO, 0, at, at)
 
 
 _GET_PROFILE = Sql(f"SELECT {PROFILE.sql('p')} FROM risk_profiles p WHERE p.client_id = ?")
 
 
-async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
+async def get_profile(conn: Conn, client_id: str) -> RiskProfile | None:
     row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
     return PROFILE.decode(row) if row else None
 
@@ -81,14 +83,6 @@ async def lock_account(conn: AsyncConnection, client_id: str) -> AccountState | 
     """Read the account for update (a row lock on PostgreSQL; SQLite's writer lock covers it)."""
     stmt = select(*ACCOUNT.columns()).where(accounts.c.client_id == client_id).with_for_update()
     row = (await conn.execute(stmt)).first()
-    return ACCOUNT.decode(row) if row else None
-
-
-_GET_ACCOUNT = Sql(f"SELECT {ACCOUNT.sql('a')} FROM accounts a WHERE a.client_id = ?")
-
-
-async def get_account(conn: AsyncConnection, client_id: str) -> AccountState | None:
-    row = await (await Lean.of(conn)).row(_GET_ACCOUNT, client_id)
     return ACCOUNT.decode(row) if row else None
 
 

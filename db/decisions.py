@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import DECISION
 from db.snapshots import report_from_json, snapshot_values
 from db.tables import risk_decisions
@@ -76,7 +76,7 @@ INSERT_DECISION = Sql(
 )
 
 
-async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision, str] | None:
+async def get_decision(conn: Conn, signal_id: str) -> tuple[Decision, str] | None:
     """The stored decision for a signal and the fingerprint of the payload it answered."""
     row = await (await Lean.of(conn)).row(_GET, signal_id)
     if row is None:
@@ -105,7 +105,7 @@ def decision_args(
 
 
 async def insert_decision(
-    conn: AsyncConnection, decision: Decision, *, fingerprint: str, symbol: str, direction: str
+    conn: Conn, decision: Decision, *, fingerprint: str, symbol: str, direction: str
 ) -> int:
     args = decision_args(decision, fingerprint=fingerprint, symbol=symbol, direction=direction)
     row = await (await Lean.of(conn)).row(INSERT_DECISION, *args)

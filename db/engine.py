@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy import event, exc
@@ -21,18 +22,20 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from db.failures import RetryTransaction, classify
+from db.lean import DirectLean, Lean, run_whole
 from domain.errors import RiskgateError, RiskUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITE_ATTEMPTS = 4
+_READ, _WRITE = "BEGIN", "BEGIN IMMEDIATE"  # how a SQLite unit of work begins
 
 
 def _sqlite_listeners(engine: AsyncEngine, *, writer: bool, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling is off so that BEGIN is ours: the writer takes
     # the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade later.
-    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+    begin = _WRITE if writer else _READ
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -107,10 +110,19 @@ class Database:
         self._detached: set[asyncio.Task[Any]] = set()
         if self.is_sqlite:
             # One writer connection: several would only queue in SQLite's busy handler.
+            # No rollback on check-in (each costs a thread hop): every unit of work ends in
+            # COMMIT or ROLLBACK itself, and a connection still inside a transaction is
+            # never handed out again (the `idle` check below).
             self.writer = create_async_engine(
-                self.url, pool_size=1, max_overflow=0, pool_timeout=statement_timeout_ms / 1000
+                self.url,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=statement_timeout_ms / 1000,
+                pool_reset_on_return=None,
             )
-            self.reader = create_async_engine(self.url, pool_size=4, max_overflow=4)
+            self.reader = create_async_engine(
+                self.url, pool_size=4, max_overflow=4, pool_reset_on_return=None
+            )
             busy = statement_timeout_ms
             _sqlite_listeners(self.writer, writer=True, busy_timeout_ms=busy)
             _sqlite_listeners(self.reader, writer=False, busy_timeout_ms=busy)
@@ -146,7 +158,7 @@ class Database:
     async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one read-only transaction (no retries: reads do not conflict)."""
         try:
-            return await self._owned(self.reader, work)
+            return await self._owned(lambda unit: self._unit(self.reader, work, unit))
         except RetryTransaction as error:
             raise RiskUnavailable("the risk store is busy; try again") from error
 
@@ -154,14 +166,31 @@ class Database:
         """Run `work` in one write transaction, retrying serialization failures a few times."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                return await self._owned(self.writer, work)
+                return await self._owned(lambda unit: self._unit(self.writer, work, unit))
             except RetryTransaction:
                 await asyncio.sleep(0.002 * (2**attempt))
         raise RiskUnavailable("the risk store stayed contended; nothing was done")
 
-    async def _owned(
-        self, engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]
-    ) -> T:
+    async def read_direct(self, work: Callable[[Lean], Awaitable[T]]) -> T:
+        """`read` for work made only of driver-level statements (the hot paths).
+
+        On SQLite the whole unit runs in one hop on the connection's thread (`DirectLean`).
+        """
+        if not self.is_sqlite:
+            return await self.read(_on_lean(work, read_only=True))
+        return await self._owned(lambda unit: self._direct(self.reader, _READ, work, unit))
+
+    async def write_direct(self, work: Callable[[Lean], Awaitable[T]]) -> T:
+        """`write` for work made only of driver-level statements (the hot paths).
+
+        On SQLite the whole unit (BEGIN IMMEDIATE, statements, COMMIT) runs in one hop on
+        the single writer's thread; a lost race cannot happen there, so nothing retries.
+        """
+        if not self.is_sqlite:
+            return await self.write(_on_lean(work))
+        return await self._owned(lambda unit: self._direct(self.writer, _WRITE, work, unit))
+
+    async def _owned(self, run: Callable[[_Unit], Coroutine[Any, Any, T]]) -> T:
         """Run a unit of work in a task of its own that owns the connection.
 
         A caller can be cancelled at any await: graphql-core cancels the sibling fields of
@@ -171,7 +200,7 @@ class Database:
         committed), and its connection goes back to the pool clean.
         """
         unit = _Unit()
-        task = asyncio.create_task(self._unit(engine, work, unit))
+        task = asyncio.create_task(run(unit))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -203,12 +232,65 @@ class Database:
         except RiskgateError:
             raise
         except Exception as error:
-            mapped = classify(error)
-            if mapped is None:
-                raise
-            if isinstance(mapped, RiskUnavailable):
-                log.warning("database unavailable: %s", type(error).__name__)
-            raise mapped from error
+            raise _mapped(error) from error
+
+    async def _direct(
+        self, engine: AsyncEngine, begin: str, work: Callable[[Lean], Awaitable[T]], unit: _Unit
+    ) -> T:
+        try:
+            async with engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                try:
+                    # aiosqlite's own queue to its thread: one hop for the whole unit.
+                    result: T = await driver._execute(_run_unit, driver._conn, begin, work, unit)
+                except BaseException as error:
+                    if isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
+                        classify(error), RiskUnavailable
+                    ):
+                        with contextlib.suppress(Exception):
+                            await conn.invalidate()
+                    raise
+                return result
+        except RiskgateError:
+            raise
+        except Exception as error:
+            raise _mapped(error) from error
+
+
+def _mapped(error: Exception) -> BaseException:
+    mapped = classify(error)
+    if mapped is None:
+        return error
+    if isinstance(mapped, RiskUnavailable):
+        log.warning("database unavailable: %s", type(error).__name__)
+    return mapped
+
+
+def _on_lean(
+    work: Callable[[Lean], Awaitable[T]], *, read_only: bool = False
+) -> Callable[[AsyncConnection], Awaitable[T]]:
+    async def on_connection(conn: AsyncConnection) -> T:
+        return await work(await Lean.of(conn, read_only=read_only))
+
+    return on_connection
+
+
+def _run_unit(
+    raw: sqlite3.Connection, begin: str, work: Callable[[Lean], Awaitable[T]], unit: _Unit
+) -> T:
+    """On the SQLite connection's thread: the whole unit of work, then COMMIT or ROLLBACK."""
+    raw.execute(begin)
+    try:
+        result: T = run_whole(work(DirectLean(raw, read_only=begin == _READ)))
+        if unit.abandoned:
+            raise _Abandoned
+        raw.execute("COMMIT")
+        return result
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
 
 
 class _Unit:

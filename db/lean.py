@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sqlite3
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -48,42 +49,58 @@ class Sql:
 
 
 _BY_CONNECTION: weakref.WeakKeyDictionary[AsyncConnection, Lean] = weakref.WeakKeyDictionary()
+# What the hot-path queries take: a unit of work's connection, or its driver directly.
+Conn: TypeAlias = "AsyncConnection | Lean"
 
 
 class Lean:
     """Statements on the driver connection of an open SQLAlchemy connection."""
 
-    __slots__ = ("_conn", "_driver", "is_pg")
+    __slots__ = ("_conn", "_driver", "is_pg", "read_only")
 
-    def __init__(self, conn: AsyncConnection, driver: Any, *, is_pg: bool) -> None:
+    def __init__(
+        self, conn: AsyncConnection | None, driver: Any, *, is_pg: bool, read_only: bool = False
+    ) -> None:
         # Weak: the per-connection cache is keyed weakly by `conn`; a strong reference
         # here would keep every connection object alive.
-        self._conn = weakref.ref(conn)
+        self._conn = weakref.ref(conn) if conn is not None else _no_connection
         self._driver = driver
         self.is_pg = is_pg
+        self.read_only = read_only
 
     @classmethod
-    async def of(cls, conn: AsyncConnection) -> Lean:
+    async def of(cls, conn: Conn, *, read_only: bool = False) -> Lean:
         """The driver behind `conn`, whose transaction must be open (looked up once per
-        connection use: it costs a hop)."""
+        connection use: it costs a hop).
+
+        `read_only` (a unit of work that only reads): on PostgreSQL its statements then run
+        without BEGIN and COMMIT, two round trips saved; each statement at READ COMMITTED
+        sees its own snapshot either way. Writing through it fails.
+        """
+        if isinstance(conn, Lean):
+            return conn
         found = _BY_CONNECTION.get(conn)
         if found is None:
             if not conn.in_transaction():
                 raise OutsideTransaction("driver-level statements run inside a unit of work")
             raw = await conn.get_raw_connection()
             is_pg = conn.dialect.name == "postgresql"
-            driver = raw.driver_connection
-            assert driver is not None and raw.dbapi_connection is not None, "a live connection"
-            if is_pg and not driver.is_in_transaction():
+            driver: Any = raw.driver_connection
+            adapter: Any = raw.dbapi_connection
+            if is_pg and not read_only and not driver.is_in_transaction():
                 # SQLAlchemy sends BEGIN with its own first statement; send it now, through
                 # SQLAlchemy's adapter (which then commits or rolls it back as its own), so
                 # that a driver-level statement issued first is inside the transaction too.
-                await raw.dbapi_connection._start_transaction()
-            found = cls(conn, driver, is_pg=is_pg)
+                await adapter._start_transaction()
+            found = cls(conn, driver, is_pg=is_pg, read_only=read_only)
             _BY_CONNECTION[conn] = found
         return found
 
-    def _require_transaction(self) -> None:
+    def _require_transaction(self, *, writes: bool = False) -> None:
+        if self.read_only:
+            if writes:
+                raise OutsideTransaction("a read-only unit of work does not write")
+            return
         inside = self._driver.is_in_transaction() if self.is_pg else self._driver.in_transaction
         if not inside:
             raise OutsideTransaction("a driver-level statement outside an open transaction")
@@ -140,7 +157,7 @@ class Lean:
         return found[0] if found else None
 
     async def run(self, sql: Sql, *args: Any) -> None:
-        self._require_transaction()
+        self._require_transaction(writes=True)
         try:
             if self.is_pg:
                 await self._driver.execute(sql.pg, *args)
@@ -151,3 +168,51 @@ class Lean:
             raise
         except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
+
+
+def _no_connection() -> None:
+    return None
+
+
+class DirectLean(Lean):
+    """SQLite statements on the raw connection, run synchronously on its own thread.
+
+    `rows` and `run` never suspend, so a unit of work made only of them runs whole within
+    one hop to the connection's thread (`Database.read_direct` / `write_direct`): BEGIN,
+    every statement, the rules in between and COMMIT, without a thread hop per statement.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, raw: sqlite3.Connection, *, read_only: bool) -> None:
+        super().__init__(None, raw, is_pg=False, read_only=read_only)
+
+    def _require_transaction(self, *, writes: bool = False) -> None:
+        if writes and self.read_only:
+            raise OutsideTransaction("a read-only unit of work does not write")
+        if not self._driver.in_transaction:
+            raise OutsideTransaction("a driver-level statement outside an open transaction")
+
+    async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
+        self._require_transaction()
+        try:
+            return list(self._driver.execute(sql.sqlite, self._args(args)).fetchall())
+        except sqlite3.Error as error:
+            raise (classify(error) or error) from error
+
+    async def run(self, sql: Sql, *args: Any) -> None:
+        self._require_transaction(writes=True)
+        try:
+            self._driver.execute(sql.sqlite, self._args(args)).close()
+        except sqlite3.Error as error:
+            raise (classify(error) or error) from error
+
+
+def run_whole(coroutine: Any) -> Any:
+    """Run a coroutine that never suspends (only DirectLean statements) to its end."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("a direct unit of work awaited something other than its statements")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import PLATFORM
 from db.tables import platform_limits
 from domain.limits import PlatformLimits
@@ -36,9 +36,7 @@ _GET = Sql(f"SELECT {PLATFORM.sql('l')} FROM platform_limits l WHERE l.id = 1")
 _GET_FOR_UPDATE = Sql(f"{_GET.sqlite} FOR UPDATE")
 
 
-async def get_limits(
-    conn: AsyncConnection, *, lock: bool = False
-) -> tuple[PlatformLimits, datetime]:
+async def get_limits(conn: Conn, *, lock: bool = False) -> tuple[PlatformLimits, datetime]:
     """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL;
     SQLite's single writer is serialized already)."""
     lean = await Lean.of(conn)

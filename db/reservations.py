@@ -16,16 +16,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from db.lean import Lean, Sql
+from db.lean import Conn, Lean, Sql
 from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal
 from domain.exposure import Reservation
 from domain.numbers import ZERO
 
 _COLUMNS = ", ".join(RESERVATION.names)
 _SELECT = f"SELECT {RESERVATION.sql('r')} FROM reservations r"
-_FOR_CLIENT = Sql(f"{_SELECT} WHERE r.client_id = ? AND r.expires_at > ?")
 _EXPIRED = Sql(f"{_SELECT} WHERE r.expires_at <= ?")
 _GET = Sql(f"{_SELECT} WHERE r.signal_id = ?")
 INSERT_RESERVATION = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -49,15 +46,6 @@ class PlatformReservations:
     volume_by_symbol: dict[str, Decimal] = field(default_factory=dict)
 
 
-async def active_for_client(
-    conn: AsyncConnection, client_id: str, now: datetime
-) -> list[Reservation]:
-    """Unexpired reservations of one client (bounded by its position limit)."""
-    return [
-        RESERVATION.decode(r) for r in await (await Lean.of(conn)).rows(_FOR_CLIENT, client_id, now)
-    ]
-
-
 def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> PlatformReservations:
     """Platform totals less the reservations that expired but are still stored."""
     live = PlatformReservations()
@@ -74,7 +62,7 @@ def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> Platfor
     return live
 
 
-async def platform_active(conn: AsyncConnection, now: datetime) -> PlatformReservations:
+async def platform_active(conn: Conn, now: datetime) -> PlatformReservations:
     """Live reservations across the platform: a row per instrument plus the unswept expired."""
     lean = await Lean.of(conn)
     totals = totals_of(RESERVATION_TOTAL.decode(r) for r in await lean.rows(_TOTALS))
@@ -118,7 +106,7 @@ async def _adjust_totals(
             known[symbol] = (total, new_volume, new_notional)
 
 
-async def get(conn: AsyncConnection, signal_id: str) -> Reservation | None:
+async def get(conn: Conn, signal_id: str) -> Reservation | None:
     row = await (await Lean.of(conn)).row(_GET, signal_id)
     return RESERVATION.decode(row) if row else None
 
@@ -144,7 +132,7 @@ def total_with(totals: Totals, held: Reservation) -> tuple[Any, ...]:
     return (held.symbol, *after)
 
 
-async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
+async def remove(conn: Conn, signal_id: str, now: datetime) -> bool:
     """Drop a reservation (consumed or released); True when a live one was held."""
     lean = await Lean.of(conn)
     row = await lean.row(_GET, signal_id)
@@ -157,7 +145,7 @@ async def remove(conn: AsyncConnection, signal_id: str, now: datetime) -> bool:
 
 
 async def sweep_expired(
-    conn: AsyncConnection,
+    conn: Conn,
     now: datetime,
     *,
     expired: list[Reservation] | None = None,

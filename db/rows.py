@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, Boolean, Column, Integer, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, Table
 from sqlalchemy.types import TypeEngine
 
 from db.tables import (
@@ -70,6 +70,24 @@ def _optional(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return decoded
 
 
+def _sql_type(kind: TypeEngine[Any]) -> str:
+    """The type a typed NULL takes in a UNION branch (PostgreSQL types UNION columns from
+    their branches; SQLite accepts any type name in a CAST)."""
+    if isinstance(kind, ExactDecimal):
+        return "NUMERIC"
+    if isinstance(kind, UTCDateTime):
+        return "TIMESTAMPTZ"
+    if isinstance(kind, Boolean):
+        return "BOOLEAN"
+    if isinstance(kind, BigInteger):
+        return "BIGINT"
+    if isinstance(kind, Integer):
+        return "INTEGER"
+    if isinstance(kind, JSON):
+        return "JSON"
+    return "TEXT"
+
+
 def _decoder(kind: TypeEngine[Any]) -> Callable[[Any], Any]:
     if isinstance(kind, ExactDecimal):
         return _optional(dec)
@@ -88,13 +106,16 @@ class Shape(Generic[T]):
     """Columns of one table that make one value; the first must be NOT NULL in its table
     (a NULL there means an outer join found no row)."""
 
-    __slots__ = ("_build", "_decoders", "names", "table", "width")
+    __slots__ = ("_build", "_decoders", "_nulls", "names", "table", "width")
 
     def __init__(self, table: Table, names: Sequence[str], build: Callable[[Values], T]) -> None:
         self.table = table
         self.names = tuple(names)
         self.width = len(self.names)
         self._decoders = tuple(_decoder(table.c[name].type) for name in self.names)
+        self._nulls = ", ".join(
+            f"CAST(NULL AS {_sql_type(table.c[name].type)})" for name in self.names
+        )
         self._build = build
 
     def columns(self, table: Table | None = None) -> tuple[Column[Any], ...]:
@@ -105,6 +126,10 @@ class Shape(Generic[T]):
     def sql(self, alias: str) -> str:
         """The select list for driver-level SQL, the table aliased `alias`."""
         return ", ".join(f"{alias}.{name}" for name in self.names)
+
+    def nulls(self) -> str:
+        """A select list of typed NULLs in place of this shape (a UNION branch without it)."""
+        return self._nulls
 
     def values(self, row: Sequence[Any], at: int = 0) -> Values:
         cells = row[at : at + self.width]
@@ -120,8 +145,9 @@ class Shape(Generic[T]):
 class Joined:
     """Shapes side by side in one select list, each decoded by its part's name.
 
-    Parts are `name=(alias, shape)`; a part may be left out of one branch of a UNION
-    (`sql(absent=...)` selects NULLs in its place) and then decodes as None.
+    Parts are `name=(alias, shape)`; a part may be left out of a branch of a UNION
+    (`sql(only=...)` selects typed NULLs in place of the other parts), and then decodes as
+    None. Parts never present in the same branch may share an alias.
     """
 
     def __init__(self, **parts: tuple[str, Shape[Any]]) -> None:
@@ -133,9 +159,9 @@ class Joined:
             at += shape.width
         self.width = at
 
-    def sql(self, *, absent: Sequence[str] = ()) -> str:
+    def sql(self, *, only: Sequence[str] | None = None) -> str:
         return ", ".join(
-            ", ".join(["NULL"] * shape.width) if name in absent else shape.sql(alias)
+            shape.sql(alias) if only is None or name in only else shape.nulls()
             for name, (alias, shape) in self._parts.items()
         )
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import decisions, reservations
 from db import platform as platform_db
 from db.checkstate import CheckState, load_check_state, save_check
+from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
 from domain.checks import ClientState, Signal, evaluate, platform_state
 from domain.decisions import Decision, SignalRequest, validate_signal
@@ -116,9 +117,7 @@ def _decide(
     return decision, instrument, client
 
 
-async def _state(
-    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
-) -> CheckState:
+async def _state(conn: Conn, deps: Deps, request: SignalRequest, now: datetime) -> CheckState:
     return await load_check_state(
         conn,
         signal_id=request.signal_id,
@@ -143,7 +142,9 @@ async def check_signal(
             if dry_run:
                 decision = await _dry_run(deps, request, now)
             else:
-                decision = await deps.db.write(lambda conn: _reserving(conn, deps, request, now))
+                decision = await deps.db.write_direct(
+                    lambda lean: _reserving(lean, deps, request, now)
+                )
     except RiskgateError:
         raise
     except TimeoutError as error:
@@ -161,11 +162,11 @@ async def check_signal(
 async def _read_state(
     deps: Deps, request: SignalRequest, now: datetime
 ) -> tuple[PlatformLimits, CheckState]:
-    async def work(conn: AsyncConnection) -> tuple[PlatformLimits, CheckState]:
-        limits, _ = await platform_db.get_limits(conn)
-        return limits, await _state(conn, deps, request, now)
+    async def work(lean: Lean) -> tuple[PlatformLimits, CheckState]:
+        limits, _ = await platform_db.get_limits(lean)
+        return limits, await _state(lean, deps, request, now)
 
-    return await deps.db.read(work)
+    return await deps.db.read_direct(work)
 
 
 async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
@@ -175,22 +176,21 @@ async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decisio
     return decision
 
 
-async def _reserving(
-    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
-) -> Decision:
-    limits, _ = await platform_db.get_limits(conn, lock=True)
-    state = await _state(conn, deps, request, now)
+async def _reserving(lean: Lean, deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+    """The whole reserving check: driver-level statements only (one hop on SQLite)."""
+    limits, _ = await platform_db.get_limits(lean, lock=True)
+    state = await _state(lean, deps, request, now)
     fingerprint = request.fingerprint()
     if state.prior_decision is not None:
-        prior = await decisions.get_decision(conn, request.signal_id)
+        prior = await decisions.get_decision(lean, request.signal_id)
         assert prior is not None
         decision, stored_fingerprint = prior
         if stored_fingerprint != fingerprint:
             raise Conflict(f"signal {request.signal_id} was already checked with other values")
         return decision
-    await reservations.sweep_expired(conn, now, expired=state.expired, totals=state.totals)
+    await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
-    profile = state.profile or await ensure_profile(conn, request.client_id, now)
+    profile = state.profile or await ensure_profile(lean, request.client_id, now)
     decision, instrument, client = _decide(state, request, profile, limits, now)
     result = decision.result
     held = None
@@ -210,7 +210,7 @@ async def _reserving(
             decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
         )
     decision_id = await save_check(
-        conn,
+        lean,
         decision,
         fingerprint=fingerprint,
         symbol=request.symbol,

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db import books, clients, reservations, snapshots
+from db import books, reservations, snapshots
 from db import platform as platform_db
+from db.checkstate import load_client_state
+from db.lean import Conn
 from domain.access import Caller, authorize, client_scope
 from domain.equity import AccountState
 from domain.exposure import (
@@ -42,15 +44,14 @@ class ClientSnapshot:
     catalog: dict[str, Instrument]
 
 
-async def load_client(
-    conn: AsyncConnection, deps: Deps, client_id: str, now: datetime
-) -> ClientSnapshot:
+async def load_client(conn: Conn, deps: Deps, client_id: str, now: datetime) -> ClientSnapshot:
     """Bounded by the client's open books and reservations, never by its history."""
-    client_books, catalog = await books.client_books(conn, client_id)
-    account = await clients.get_account(conn, client_id) or AccountState()
-    held = await reservations.active_for_client(conn, client_id, now)
-    realized = await books.client_realized_on(conn, client_id, deps.calendar.day_of(now))
-    return client_snapshot(client_id, client_books, catalog, account, held, realized)
+    found = await load_client_state(
+        conn, client_id=client_id, day=deps.calendar.day_of(now), now=now
+    )
+    return client_snapshot(
+        client_id, found.books, found.catalog, found.account, found.reservations, found.realized
+    )
 
 
 def client_snapshot(
@@ -111,7 +112,7 @@ async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> Exp
     """The caller's (or a named client's) exposure now."""
     target = client_scope(caller, client_id)
     now = deps.now()
-    loaded = await deps.db.read(lambda conn: load_client(conn, deps, target, now))
+    loaded = await deps.db.read_direct(lambda lean: load_client(lean, deps, target, now))
     return exposure_report(loaded.exposure, now)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import audit, clients
 from db import platform as platform_db
+from db.lean import Conn
 from domain.access import Caller, client_scope
 from domain.errors import RiskUnavailable
 from domain.profile import RiskProfile, apply_limit_changes
@@ -18,7 +19,7 @@ from resolvers.deps import Deps
 from resolvers.unit_of_work import Written, write_then_publish
 
 
-async def ensure_profile(conn: AsyncConnection, client_id: str, at: datetime) -> RiskProfile:
+async def ensure_profile(conn: Conn, client_id: str, at: datetime) -> RiskProfile:
     """The client's profile, created with defaults if this is the first time it is seen."""
     profile = await clients.get_profile(conn, client_id)
     if profile is None:

@@ -17,6 +17,7 @@ REQUIRED_CLAIMS = ["sub", "role", "exp", "iat"]
 # Times must be JSON numbers: PyJWT would also take a string of digits.
 NUMERIC_CLAIMS = ("exp", "iat", "nbf")
 LEEWAY_SECONDS = 10
+VERIFIED_CACHE_SIZE = 10_000  # tokens; the oldest is dropped first
 
 
 class TokenVerifier:
@@ -32,6 +33,7 @@ class TokenVerifier:
             self._key = settings.jwt_public_key
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
+        self._verified: dict[str, tuple[Caller, int]] = {}
 
     def verify(self, token: str) -> tuple[Caller, int]:
         """The caller and the token's expiry (epoch seconds); Unauthenticated otherwise."""
@@ -75,7 +77,22 @@ class TokenVerifier:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-        return self.verify(token.strip())
+        return self.verify_cached(token.strip())
+
+    def verify_cached(self, token: str) -> tuple[Caller, int]:
+        """`verify`, remembered until the token's expiry: a token valid once stays valid
+        until then (the claims cannot change without changing the token)."""
+        found = self._verified.get(token)
+        if found is not None:
+            if time.time() < found[1]:
+                return found
+            del self._verified[token]
+        found = self.verify(token)
+        if time.time() < found[1]:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = found
+        return found
 
 
 def mint_token(settings: Settings, *, sub: str, role: Role, ttl_seconds: int = 3600) -> str:

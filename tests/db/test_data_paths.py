@@ -112,3 +112,12 @@ async def test_a_driver_statement_outside_a_transaction_fails_loudly(db: Databas
     async with db.writer.connect() as conn:
         with pytest.raises(OutsideTransaction):
             await reservations.get(conn, "none")
+
+
+async def test_a_read_only_unit_does_not_write(db: Database) -> None:
+    async def write(lean: Lean) -> None:
+        await lean.run(INSERT_RESERVATION, *reservation_args(held("read-only")))
+
+    with pytest.raises(OutsideTransaction):
+        await db.read_direct(write)
+    assert await db.read(lambda conn: reservations.get(conn, "read-only")) is None

@@ -129,8 +129,11 @@ async def test_clients_going_away_mid_request_break_nobody(api: GraphQLClient) -
     async def maybe_cancelled(n: int) -> Response | None:
         task = asyncio.ensure_future(request(n))
         if rng.random() < 0.6:
-            await asyncio.sleep(rng.uniform(0, 0.02))
-            for _ in range(rng.randrange(20)):
+            # Cut off after a few turns of the event loop (always mid-request) or after a
+            # short while (anywhere, also after the answer).
+            if rng.random() < 0.5:
+                await asyncio.sleep(rng.uniform(0, 0.02))
+            for _ in range(rng.randrange(40)):
                 await asyncio.sleep(0)
             task.cancel()
         try:
@@ -147,16 +150,17 @@ async def test_clients_going_away_mid_request_break_nobody(api: GraphQLClient) -
             if answer is not None:
                 assert "RISK_UNAVAILABLE" not in answer.codes, answer.body
                 assert answer.status == 200, answer.body
-        # The next caller after each burst is answered, and its check approves.
+        # Whatever the burst's checks reserved (a cancelled one may have committed) is given
+        # back, as the approval service would; then the next caller is answered and approved.
+        for signal_id in sent:
+            assert_granted(await api.post(RELEASE, {"id": signal_id}))
+        sent.clear()
         await approved_and_released(api, f"probe-{start}", "carol")
         await own_exposure(api)
 
     # Both happened many times: requests cut off somewhere, and requests answered in between.
-    assert outcomes["cancelled"] > CHAOS_REQUESTS // 4, outcomes
-    assert outcomes["answered"] > CHAOS_REQUESTS // 4, outcomes
-    # Cancelled checks either stored their decision and reservation or nothing at all.
-    for signal_id in sent:
-        assert_granted(await api.post(RELEASE, {"id": signal_id}))
+    assert outcomes["cancelled"] > CHAOS_REQUESTS // 10, outcomes
+    assert outcomes["answered"] > CHAOS_REQUESTS // 10, outcomes
     await assert_state_consistent(api)
 
 
