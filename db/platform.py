@@ -10,13 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Sql, dec, opt_dec, ts
+from db.protections import PROTECTION_COLUMNS, protection_values, protections_from_row
 from db.tables import platform_limits
 from domain.limits import PlatformLimits
 from domain.profile import ClientCeilings
 from domain.values import TradingMode
 
 PLATFORM_ROW = 1
-_CEILINGS = tuple(asdict(ClientCeilings()))
+_CEILINGS = tuple(name for name in asdict(ClientCeilings()) if name != "protections")
 _COLUMNS = (
     platform_limits.c.max_total_exposure,
     platform_limits.c.max_open_positions,
@@ -26,6 +27,7 @@ _COLUMNS = (
     platform_limits.c.trading_mode,
     platform_limits.c.updated_at,
     *(platform_limits.c[f"ceiling_{name}"] for name in _CEILINGS),
+    *(platform_limits.c[f"ceiling_{name}"] for name in PROTECTION_COLUMNS),
 )
 
 
@@ -39,8 +41,8 @@ def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, An
         "trading_mode": limits.trading_mode.value,
         "updated_at": at,
     }
-    for name, value in asdict(limits.client_ceilings).items():
-        values[f"ceiling_{name}"] = value
+    for name in _CEILINGS:
+        values[f"ceiling_{name}"] = getattr(limits.client_ceilings, name)
     return values
 
 
@@ -61,7 +63,13 @@ async def get_limits(
     sql = (_GET_FOR_UPDATE if lock else _GET).pg if is_pg else _GET.sqlite
     row = (await conn.exec_driver_sql(sql)).one()
     ceilings = ClientCeilings(
-        dec(row[7]), opt_dec(row[8]), dec(row[9]), int(row[10]), dec(row[11]), dec(row[12])
+        dec(row[7]),
+        opt_dec(row[8]),
+        dec(row[9]),
+        int(row[10]),
+        dec(row[11]),
+        dec(row[12]),
+        protections_from_row(row[13:]),
     )
     limits = PlatformLimits(
         dec(row[0]),
@@ -87,5 +95,10 @@ async def save_limits(conn: AsyncConnection, limits: PlatformLimits, *, at: date
     await conn.execute(
         update(platform_limits)
         .where(platform_limits.c.id == PLATFORM_ROW)
-        .values(platform_row_values(limits, at=at))
+        .values(
+            {
+                **platform_row_values(limits, at=at),
+                **protection_values(limits.client_ceilings.protections, prefix="ceiling_"),
+            }
+        )
     )

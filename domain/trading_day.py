@@ -26,3 +26,24 @@ class TradingCalendar:
 
     def current_start(self, now: datetime) -> datetime:
         return self.start_of(self.day_of(now))
+
+    def week_of(self, at: datetime) -> date:
+        """The trading week an instant belongs to, labelled by its first trading day."""
+        return self.week_of_day(self.day_of(at))
+
+    def week_of_day(self, day: date) -> date:
+        """The first trading day of the week holding `day`.
+
+        A week starts with the trading day that contains Monday 12:00 local time: the Monday
+        itself when days start at or before noon, the Sunday when they start later (an FX
+        desk's week opens Sunday 17:00 New York).
+        """
+        first = self.day_of(datetime.combine(_A_MONDAY, time(12), tzinfo=self.timezone))
+        return day - timedelta(days=(day.weekday() - first.weekday()) % 7)
+
+    def week_start(self, week: date) -> datetime:
+        """UTC instant at which the week labelled `week` starts."""
+        return self.start_of(week)
+
+
+_A_MONDAY = date(2024, 1, 1)
