@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,11 +12,13 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Lean, Sql, dec, opt_dec, ts
+from db.protections import protection_sql, protection_values, protections_from_row
 from db.tables import accounts, risk_profiles
 from db.upsert import insert_ignore
 from domain.equity import AccountState
 from domain.numbers import ZERO
 from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
+from domain.protections import Protections
 from domain.values import TradingMode
 
 LIMIT_COLUMNS = tuple(risk_profiles.c[name] for name in asdict(DEFAULT_LIMITS))
@@ -79,12 +81,29 @@ async def ensure_client(conn: AsyncConnection, client_id: str, *, at: datetime) 
 PROFILE_SQL = "p.id, p.trading_mode, p.updated_at, " + ", ".join(
     f"p.{c.name}" for c in LIMIT_COLUMNS
 )
-_GET_PROFILE = Sql(f"SELECT {PROFILE_SQL} FROM risk_profiles p WHERE p.client_id = ?")
+_GET_PROFILE = Sql(
+    f"SELECT {PROFILE_SQL}, {protection_sql('p')} FROM risk_profiles p WHERE p.client_id = ?"
+)
+_PROFILE_WIDTH = 3 + len(LIMIT_COLUMNS)
 
 
 async def get_profile(conn: AsyncConnection, client_id: str) -> RiskProfile | None:
+    """The profile with its protection settings."""
     row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
-    return profile_from_lean(client_id, row) if row else None
+    if not row:
+        return None
+    profile = profile_from_lean(client_id, row)
+    return replace(profile, protections=protections_from_row(row[_PROFILE_WIDTH:]))
+
+
+async def save_protections(
+    conn: AsyncConnection, client_id: str, protections: Protections, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(risk_profiles)
+        .where(risk_profiles.c.client_id == client_id)
+        .values(**protection_values(protections), updated_at=at)
+    )
 
 
 async def save_limits(

@@ -278,3 +278,12 @@ def leverage(gross: Decimal, equity: Decimal) -> Decimal:
 
 def describe_leverage(value: Decimal) -> str:
     return f"{round2(value)}x"
+
+
+def protection_audit(protections: Protections) -> dict[str, Any]:
+    """The settings as an audit trail records them (lists as comma-separated symbols)."""
+    out: dict[str, Any] = {}
+    for name in PROTECTION_NAMES:
+        value = getattr(protections, name)
+        out[name] = ",".join(value) if isinstance(value, tuple) else value
+    return out

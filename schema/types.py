@@ -17,6 +17,7 @@ from domain.ledger import TradeRecord
 from domain.limits import PlatformLimits
 from domain.numbers import round2
 from domain.profile import ClientCeilings, RiskLimits, RiskProfile
+from domain.protections import Protections
 from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
 from schema.enums import AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
@@ -38,6 +39,21 @@ def _limit_fields(limits: RiskLimits | ClientCeilings) -> dict[str, Any]:
     }
 
 
+def _protection_fields(p: Protections) -> dict[str, Any]:
+    return {
+        "max_leverage": _r(p.max_leverage),
+        "max_weekly_loss": _r(p.max_weekly_loss),
+        "loss_streak_limit": p.loss_streak_limit,
+        "cooldown_minutes": p.cooldown_minutes,
+        "max_signals_per_minute": p.max_signals_per_minute,
+        "allowed_instruments": (
+            None if p.allowed_instruments is None else list(p.allowed_instruments)
+        ),
+        "blocked_instruments": list(p.blocked_instruments),
+        "stop_out_on_breach": p.stop_out_on_breach,
+    }
+
+
 @strawberry.type(name="RiskProfile")
 class RiskProfileView:
     id: strawberry.ID
@@ -50,6 +66,32 @@ class RiskProfileView:
     risk_per_trade_percent: Decimal
     trading_mode: TradingMode
     updated_at: datetime
+    max_leverage: Decimal | None = strawberry.field(
+        description="Maximum leverage (gross notional of positions and reservations over "
+        "equity); null when off."
+    )
+    max_weekly_loss: Decimal | None = strawberry.field(
+        description="Maximum loss over the trading week; null when off."
+    )
+    loss_streak_limit: int | None = strawberry.field(
+        description="Losing closes in a row that start a cooldown; null when off."
+    )
+    cooldown_minutes: int = strawberry.field(
+        description="Minutes without new trades after a losing streak of lossStreakLimit."
+    )
+    max_signals_per_minute: int | None = strawberry.field(
+        description="Maximum reserving checks of the client per minute; null when off."
+    )
+    allowed_instruments: list[str] | None = strawberry.field(
+        description="The only instruments the client may trade; null allows all."
+    )
+    blocked_instruments: list[str] = strawberry.field(
+        description="Instruments the client may not trade."
+    )
+    stop_out_on_breach: bool = strawberry.field(
+        description="Whether drawdown, daily loss or weekly loss reaching CRITICAL halts the "
+        "client until its trading mode is set back."
+    )
 
     @classmethod
     def of(cls, profile: RiskProfile) -> RiskProfileView:
@@ -61,6 +103,7 @@ class RiskProfileView:
             **_limit_fields(limits),
             trading_mode=profile.trading_mode,
             updated_at=profile.updated_at,
+            **_protection_fields(profile.protections),
         )
 
 
@@ -246,10 +289,37 @@ class ClientCeilingsView:
     max_open_positions: int
     max_correlation_exposure: Decimal
     risk_per_trade_percent: Decimal
+    max_leverage: Decimal | None = strawberry.field(
+        description="Highest leverage cap a client may set; null: a client may also switch it off."
+    )
+    max_weekly_loss: Decimal | None = strawberry.field(
+        description="Highest weekly loss cap a client may set; null: a client may also "
+        "switch it off."
+    )
+    loss_streak_limit: int | None = strawberry.field(
+        description="Longest losing streak a client may allow before a cooldown; null: a "
+        "client may also switch it off."
+    )
+    cooldown_minutes: int = strawberry.field(
+        description="Shortest cooldown a client may set, in minutes."
+    )
+    max_signals_per_minute: int | None = strawberry.field(
+        description="Highest signal rate a client may set; null: a client may also switch it off."
+    )
+    allowed_instruments: list[str] | None = strawberry.field(
+        description="Instruments a client's allow list may name; null: any, and a client "
+        "may allow all."
+    )
+    blocked_instruments: list[str] = strawberry.field(
+        description="Instruments every client's block list must keep."
+    )
+    stop_out_on_breach: bool = strawberry.field(
+        description="When true, a client may not switch its stop-out off."
+    )
 
     @classmethod
     def of(cls, c: ClientCeilings) -> ClientCeilingsView:
-        return cls(**_limit_fields(c))
+        return cls(**_limit_fields(c), **_protection_fields(c.protections))
 
 
 @strawberry.type(name="PlatformLimits")
