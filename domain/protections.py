@@ -285,5 +285,34 @@ def protection_audit(protections: Protections) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in PROTECTION_NAMES:
         value = getattr(protections, name)
-        out[name] = ",".join(value) if isinstance(value, tuple) else value
+        if isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, Decimal):
+            value = str(value)
+        out[name] = value
     return out
+
+
+def protections_from_audit(values: dict[str, Any] | None) -> Protections:
+    """Read back what `protection_audit` wrote (None: the defaults)."""
+    if values is None:
+        return DEFAULT_PROTECTIONS
+
+    def opt_int(raw: Any) -> int | None:
+        return None if raw is None else int(raw)
+
+    def opt_dec(raw: Any) -> Decimal | None:
+        return None if raw is None else Decimal(str(raw))
+
+    allowed = values.get("allowed_instruments")
+    blocked = values.get("blocked_instruments") or ""
+    return Protections(
+        max_leverage=opt_dec(values.get("max_leverage")),
+        max_weekly_loss=opt_dec(values.get("max_weekly_loss")),
+        loss_streak_limit=opt_int(values.get("loss_streak_limit")),
+        cooldown_minutes=int(values.get("cooldown_minutes", 60)),
+        max_signals_per_minute=opt_int(values.get("max_signals_per_minute")),
+        allowed_instruments=None if allowed is None else tuple(s for s in allowed.split(",") if s),
+        blocked_instruments=tuple(s for s in blocked.split(",") if s),
+        stop_out_on_breach=bool(values.get("stop_out_on_breach", False)),
+    )

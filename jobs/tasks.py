@@ -84,6 +84,7 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
     (as event writers do), store the changes and publish their alerts."""
     now = deps.now()
     day = deps.calendar.day_of(now)
+    week = deps.calendar.week_of(now)
     changed: list[str] = []
     platform_changed = False
     after, measured = "", 0
@@ -93,7 +94,7 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
         async with deps.db.read() as conn:
             await jobqueries.repeatable_read(conn)
             page = jobqueries.page_of(jobqueries.all_clients(), after, PAGE)
-            rows = await jobqueries.load_clients(conn, page, day)
+            rows = await jobqueries.load_clients(conn, page, day, week)
             if not after:
                 snapshot = await load_platform(conn, deps, now)
                 readings = platform_readings(snapshot.exposure, snapshot.limits)
