@@ -404,3 +404,86 @@ def test_protections_run_in_every_evaluation_and_report_together() -> None:
         LimitCheck.SIGNAL_RATE,
         LimitCheck.INSTRUMENT_NOT_ALLOWED,
     }
+
+
+PROTECTION_CHECKS = list(LimitCheck)[list(LimitCheck).index(LimitCheck.MAX_LEVERAGE) :]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(SYMBOLS),
+    st.sampled_from(["0.01", "0.10", "1.00"]),
+    st.none() | st.integers(1, 60),
+    st.none() | money(1, 2_000),
+    money(-3_000, 500),
+    st.none() | st.integers(1, 5),
+    st.integers(0, 6),
+    st.integers(0, 120),
+    st.none() | st.integers(1, 5),
+    st.none() | st.integers(0, 5),
+    st.none() | st.frozensets(st.sampled_from(SYMBOLS)),
+    st.frozensets(st.sampled_from(SYMBOLS)),
+)
+def test_evaluate_reports_exactly_the_protections_that_fail(
+    symbol: str,
+    volume: str,
+    max_leverage: int | None,
+    max_weekly_loss: Decimal | None,
+    realized_week: Decimal,
+    streak_limit: int | None,
+    streak: int,
+    minutes_since_loss: int,
+    rate_cap: int | None,
+    tokens: int | None,
+    allowed: frozenset[str] | None,
+    blocked: frozenset[str],
+) -> None:
+    instrument = CATALOG[symbol]
+    price = instrument.mark_price or D("1.1000")
+    sig = signal(symbol, volume=volume, entry=str(price))
+    prof = protected(
+        max_leverage=None if max_leverage is None else D(max_leverage),
+        max_weekly_loss=max_weekly_loss,
+        loss_streak_limit=streak_limit,
+        cooldown_minutes=60,
+        max_signals_per_minute=rate_cap,
+        allowed_instruments=None if allowed is None else tuple(sorted(allowed)),
+        blocked_instruments=tuple(sorted(blocked)),
+    )
+    state = client((book("EURUSD", Direction.BUY, "0.50", "1.1000"),), balance="10000")
+    last_loss = T0 - timedelta(minutes=minutes_since_loss)
+    bucket = None if tokens is None else RateBucket(D(tokens), T0)
+    guards = GuardState(
+        now=T0,
+        realized_week=realized_week,
+        streak=LossStreak(streak, last_loss if streak else None, last_loss),
+        bucket=bucket,
+    )
+    result = evaluate(sig, instrument, prof, state, platform(), guards)
+
+    expected: set[LimitCheck] = set()
+    exposure = state.exposure
+    gross = (
+        exposure.totals.gross
+        + exposure.reserved_exposure
+        + sig.volume * price * (instrument.contract_size * instrument.quote_to_account_rate)
+    )
+    if max_leverage is not None and (
+        exposure.equity <= 0 or gross > max_leverage * exposure.equity
+    ):
+        expected.add(LimitCheck.MAX_LEVERAGE)
+    weekly_loss = max(-(exposure.totals.unrealized + realized_week), D(0))
+    if max_weekly_loss is not None and weekly_loss >= max_weekly_loss:
+        expected.add(LimitCheck.MAX_WEEKLY_LOSS)
+    if streak_limit is not None and streak >= streak_limit and minutes_since_loss < 60:
+        expected.add(LimitCheck.COOLDOWN)
+    if rate_cap is not None and tokens is not None and min(tokens, rate_cap) < 1:
+        expected.add(LimitCheck.SIGNAL_RATE)
+    if symbol in blocked or (allowed is not None and symbol not in allowed):
+        expected.add(LimitCheck.INSTRUMENT_NOT_ALLOWED)
+    got = {v.check for v in result.violations if v.check in PROTECTION_CHECKS}
+    assert got == expected
+    assert [h.check for h in result.headroom] == list(LimitCheck)
+    for room in result.headroom:
+        if room.check in PROTECTION_CHECKS and room.limit is not None:
+            assert room.remaining == max(room.limit - room.used, D(0))
