@@ -1,6 +1,6 @@
-"""Protection state: the one extra statement a check runs, and the writes that
-keep the state in step (closes move the loss streak and the week, reserving checks the
-signal-rate bucket)."""
+"""Protection state: the one extra statement a check runs, and the writes that keep the
+state in step (closes move the loss streak and the week, reserving checks the signal-rate
+bucket). The settings themselves are profile columns (`db.rows.PROFILE`)."""
 
 from __future__ import annotations
 

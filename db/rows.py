@@ -187,12 +187,12 @@ PROTECTION_COLUMNS = ("cooldown_minutes", *(n for n in PROTECTION_NAMES if n != 
 _SYMBOL_LISTS = ("allowed_instruments", "blocked_instruments")
 
 
-def encode_symbols(symbols: Sequence[str] | None) -> str | None:
+def _encode_symbols(symbols: Sequence[str] | None) -> str | None:
     """Symbols never hold a comma, so a list is stored as one text value."""
     return None if symbols is None else ",".join(symbols)
 
 
-def decode_symbols(raw: str | None) -> tuple[str, ...] | None:
+def _decode_symbols(raw: str | None) -> tuple[str, ...] | None:
     return None if raw is None else tuple(s for s in raw.split(",") if s)
 
 
@@ -206,18 +206,19 @@ def _protections(v: Values, prefix: str = "") -> Protections:
         loss_streak_limit=get("loss_streak_limit"),
         cooldown_minutes=get("cooldown_minutes"),
         max_signals_per_minute=get("max_signals_per_minute"),
-        allowed_instruments=decode_symbols(get("allowed_instruments")),
-        blocked_instruments=decode_symbols(get("blocked_instruments")) or (),
+        allowed_instruments=_decode_symbols(get("allowed_instruments")),
+        blocked_instruments=_decode_symbols(get("blocked_instruments")) or (),
         stop_out_on_breach=get("stop_out_on_breach"),
     )
 
 
 def protection_values(protections: Protections, *, prefix: str = "") -> Values:
-    """Column values of a Protections value, ready for an INSERT or UPDATE."""
+    """Column values of a Protections value, ready for an INSERT or UPDATE (written next to
+    the decoder so that the list encoding lives in one place)."""
     out: Values = {}
     for name in PROTECTION_COLUMNS:
         value = getattr(protections, name)
-        out[prefix + name] = encode_symbols(value) if name in _SYMBOL_LISTS else value
+        out[prefix + name] = _encode_symbols(value) if name in _SYMBOL_LISTS else value
     return out
 
 
