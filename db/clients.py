@@ -11,11 +11,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Conn, Lean, Sql
-from db.rows import ACCOUNT, PROFILE
+from db.rows import ACCOUNT, PROFILE, protection_values
 from db.tables import accounts, risk_profiles
 from domain.equity import AccountState
 from domain.numbers import ZERO
 from domain.profile import DEFAULT_LIMITS, RiskLimits, RiskProfile
+from domain.protections import Protections
 from domain.values import TradingMode
 
 
@@ -55,8 +56,19 @@ _GET_PROFILE = Sql(f"SELECT {PROFILE.sql('p')} FROM risk_profiles p WHERE p.clie
 
 
 async def get_profile(conn: Conn, client_id: str) -> RiskProfile | None:
+    """The profile with its protection settings."""
     row = await (await Lean.of(conn)).row(_GET_PROFILE, client_id)
     return PROFILE.decode(row) if row else None
+
+
+async def save_protections(
+    conn: AsyncConnection, client_id: str, protections: Protections, *, at: datetime
+) -> None:
+    await conn.execute(
+        update(risk_profiles)
+        .where(risk_profiles.c.client_id == client_id)
+        .values(**protection_values(protections), updated_at=at)
+    )
 
 
 async def save_limits(

@@ -18,6 +18,7 @@ from db.tables import risk_decisions
 from domain.checks import CheckResult, Headroom, LimitCheck, Violation
 from domain.decisions import Decision
 from domain.profile import RiskLimits, RiskProfile
+from domain.protections import DEFAULT_PROTECTIONS, protection_audit, protections_from_audit
 from domain.values import TradingMode
 
 
@@ -64,6 +65,12 @@ def _result_json(decision: Decision) -> dict[str, Any]:
                 k: _opt(v) if not isinstance(v, int) else v
                 for k, v in asdict(profile.limits).items()
             },
+            # Only when set, so that a decision under default settings stays as small as ever.
+            **(
+                {"protections": protection_audit(profile.protections)}
+                if profile.protections != DEFAULT_PROTECTIONS
+                else {}
+            ),
         },
     }
 
@@ -141,6 +148,7 @@ def _decision_from(m: Any) -> Decision:
         trading_mode=TradingMode(p["trading_mode"]),
         id=int(p["id"]),
         updated_at=datetime.fromisoformat(p["updated_at"]) if p["updated_at"] else None,
+        protections=protections_from_audit(p.get("protections")),
     )
     result = CheckResult(
         passes=m["passes"],

@@ -14,11 +14,22 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.alerts import chunks
-from db.rows import ACCOUNT, BOOK, CLIENT_ID, INSTRUMENT, LIMITS, REALIZED, RESERVATION, Joined
+from db.rows import (
+    ACCOUNT,
+    BOOK,
+    CLIENT_ID,
+    INSTRUMENT,
+    LIMITS,
+    PROTECTIONS,
+    REALIZED,
+    RESERVATION,
+    Joined,
+)
 from db.tables import (
     accounts,
     client_daily_pnl,
     client_positions,
+    client_weekly_pnl,
     exposure_snapshots,
     instruments,
     job_runs,
@@ -32,6 +43,7 @@ from domain.instruments import Instrument
 from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import DEFAULT_LIMITS, RiskLimits
+from domain.protections import DEFAULT_PROTECTIONS
 
 # Which clients a load covers: every client (None), the named ones, or a subquery of ids.
 ClientFilter = Sequence[str] | Select[Any] | None
@@ -44,6 +56,10 @@ class ClientRows:
     accounts: dict[str, AccountState] = field(default_factory=dict)
     limits: dict[str, RiskLimits] = field(default_factory=dict)
     realized_today: dict[str, Decimal] = field(default_factory=dict)
+    # This week's realized P&L, weekly loss cap and stop-out setting (when a week is given).
+    realized_week: dict[str, Decimal] = field(default_factory=dict)
+    weekly_caps: dict[str, Decimal | None] = field(default_factory=dict)
+    stop_out: dict[str, bool] = field(default_factory=dict)
     books: dict[str, list[PositionBook]] = field(default_factory=lambda: defaultdict(list))
     catalog: dict[str, Instrument] = field(default_factory=dict)
 
@@ -69,16 +85,24 @@ def _filtered(stmt: Select[Any], column: Any, clients: ClientFilter) -> list[Sel
 _CLIENT_FACTS = Joined(
     client=("a", CLIENT_ID), account=("a", ACCOUNT), realized=("r", REALIZED), limits=("p", LIMITS)
 )
+# With a week: its realized P&L and the protection settings (None: no row, nothing set).
+_WEEK_FACTS = Joined(week=("w", REALIZED), protections=("p", PROTECTIONS))
 _CLIENT_BOOK = Joined(client=("p", CLIENT_ID), book=("p", BOOK), instrument=("i", INSTRUMENT))
 
 
-async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) -> ClientRows:
-    """Accounts, limits, today's realized P&L and open books of the chosen clients.
+async def load_clients(
+    conn: AsyncConnection, clients: ClientFilter, day: date, week: date | None = None
+) -> ClientRows:
+    """Accounts, limits, today's realized P&L and open books of the chosen clients; with a
+    `week`, also the week's realized P&L and the weekly-loss and stop-out settings.
 
     Two queries (per 1,000 named clients), whatever the number of clients."""
     out = ClientRows()
+    columns = _CLIENT_FACTS.columns()
+    if week is not None:
+        columns += _WEEK_FACTS.columns(week=client_weekly_pnl)
     account_stmt = (
-        select(*_CLIENT_FACTS.columns())
+        select(*columns)
         .select_from(accounts)
         .outerjoin(risk_profiles, risk_profiles.c.client_id == accounts.c.client_id)
         .outerjoin(
@@ -89,6 +113,14 @@ async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) 
             ),
         )
     )
+    if week is not None:
+        account_stmt = account_stmt.outerjoin(
+            client_weekly_pnl,
+            and_(
+                client_weekly_pnl.c.client_id == accounts.c.client_id,
+                client_weekly_pnl.c.trading_week == week,
+            ),
+        )
     for stmt in _filtered(account_stmt, accounts.c.client_id, clients):
         for row in await conn.execute(stmt):
             facts = _CLIENT_FACTS.decode(row)
@@ -96,6 +128,12 @@ async def load_clients(conn: AsyncConnection, clients: ClientFilter, day: date) 
             out.accounts[client_id] = facts["account"]
             out.realized_today[client_id] = facts["realized"] or ZERO
             out.limits[client_id] = facts["limits"] or DEFAULT_LIMITS
+            if week is not None:
+                weekly = _WEEK_FACTS.decode(row, _CLIENT_FACTS.width)
+                settings = weekly["protections"] or DEFAULT_PROTECTIONS
+                out.realized_week[client_id] = weekly["week"] or ZERO
+                out.weekly_caps[client_id] = settings.max_weekly_loss
+                out.stop_out[client_id] = settings.stop_out_on_breach
     book_stmt = (
         select(*_CLIENT_BOOK.columns(client=client_positions))
         .join_from(client_positions, instruments, client_positions.c.symbol == instruments.c.symbol)

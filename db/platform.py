@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Conn, Lean, Sql
-from db.rows import PLATFORM
+from db.rows import PLATFORM, protection_values
 from db.tables import platform_limits
 from domain.limits import PlatformLimits
 
@@ -27,7 +27,11 @@ def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, An
         "trading_mode": limits.trading_mode.value,
         "updated_at": at,
     }
-    for name, value in asdict(limits.client_ceilings).items():
+    ceilings = asdict(limits.client_ceilings)
+    # Not the protection ceilings: the first migration seeds the row with these values,
+    # before their columns exist (they start at their column defaults).
+    ceilings.pop("protections")
+    for name, value in ceilings.items():
         values[f"ceiling_{name}"] = value
     return values
 
@@ -57,5 +61,10 @@ async def save_limits(conn: AsyncConnection, limits: PlatformLimits, *, at: date
     await conn.execute(
         update(platform_limits)
         .where(platform_limits.c.id == PLATFORM_ROW)
-        .values(platform_row_values(limits, at=at))
+        .values(
+            {
+                **platform_row_values(limits, at=at),
+                **protection_values(limits.client_ceilings.protections, prefix="ceiling_"),
+            }
+        )
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeEngine
 from db.tables import (
     accounts,
     client_daily_pnl,
+    client_guards,
     client_positions,
     instruments,
     platform_limits,
@@ -38,6 +39,7 @@ from domain.instruments import Instrument
 from domain.limits import PlatformLimits
 from domain.positions import PositionBook
 from domain.profile import DEFAULT_LIMITS, ClientCeilings, RiskLimits, RiskProfile
+from domain.protections import PROTECTION_NAMES, LossStreak, Protections, RateBucket
 from domain.values import Direction, TradingMode
 
 T = TypeVar("T")
@@ -206,15 +208,66 @@ LIMIT_NAMES = tuple(asdict(DEFAULT_LIMITS))
 LIMITS = Shape(risk_profiles, LIMIT_NAMES, lambda v: RiskLimits(**v))
 
 
+# Protection settings, on risk_profiles as they are and on platform_limits as `ceiling_*`.
+# cooldown_minutes comes first: it is NOT NULL, so a NULL there means no profile row.
+PROTECTION_COLUMNS = ("cooldown_minutes", *(n for n in PROTECTION_NAMES if n != "cooldown_minutes"))
+_SYMBOL_LISTS = ("allowed_instruments", "blocked_instruments")
+
+
+def _encode_symbols(symbols: Sequence[str] | None) -> str | None:
+    """Symbols never hold a comma, so a list is stored as one text value."""
+    return None if symbols is None else ",".join(symbols)
+
+
+def _decode_symbols(raw: str | None) -> tuple[str, ...] | None:
+    return None if raw is None else tuple(s for s in raw.split(",") if s)
+
+
+def _protections(v: Values, prefix: str = "") -> Protections:
+    def get(name: str) -> Any:
+        return v[prefix + name]
+
+    return Protections(
+        max_leverage=get("max_leverage"),
+        max_weekly_loss=get("max_weekly_loss"),
+        loss_streak_limit=get("loss_streak_limit"),
+        cooldown_minutes=get("cooldown_minutes"),
+        max_signals_per_minute=get("max_signals_per_minute"),
+        allowed_instruments=_decode_symbols(get("allowed_instruments")),
+        blocked_instruments=_decode_symbols(get("blocked_instruments")) or (),
+        stop_out_on_breach=get("stop_out_on_breach"),
+    )
+
+
+def protection_values(protections: Protections, *, prefix: str = "") -> Values:
+    """Column values of a Protections value, ready for an INSERT or UPDATE (written next to
+    the decoder so that the list encoding lives in one place)."""
+    out: Values = {}
+    for name in PROTECTION_COLUMNS:
+        value = getattr(protections, name)
+        out[prefix + name] = _encode_symbols(value) if name in _SYMBOL_LISTS else value
+    return out
+
+
+PROTECTIONS = Shape(risk_profiles, PROTECTION_COLUMNS, _protections)
+
+
 def _profile(v: Values) -> RiskProfile:
     limits = RiskLimits(**{name: v[name] for name in LIMIT_NAMES})
     return RiskProfile(
-        v["client_id"], limits, TradingMode(v["trading_mode"]), v["id"], v["updated_at"]
+        v["client_id"],
+        limits,
+        TradingMode(v["trading_mode"]),
+        v["id"],
+        v["updated_at"],
+        _protections(v),
     )
 
 
 PROFILE = Shape(
-    risk_profiles, ("id", "client_id", "trading_mode", "updated_at", *LIMIT_NAMES), _profile
+    risk_profiles,
+    ("id", "client_id", "trading_mode", "updated_at", *LIMIT_NAMES, *PROTECTION_COLUMNS),
+    _profile,
 )
 
 # One running book; the same columns on client_positions and instrument_positions.
@@ -240,11 +293,14 @@ RESERVATION_TOTAL: Shape[ReservationTotal] = Shape(
     lambda v: (v["symbol"], v["count"], v["volume"], v["notional"]),
 )
 
-_CEILING_NAMES = tuple(asdict(ClientCeilings()))
+_CEILING_NAMES = tuple(name for name in asdict(ClientCeilings()) if name != "protections")
 
 
 def _platform(v: Values) -> tuple[PlatformLimits, datetime]:
-    ceilings = ClientCeilings(**{name: v[f"ceiling_{name}"] for name in _CEILING_NAMES})
+    ceilings = ClientCeilings(
+        **{name: v[f"ceiling_{name}"] for name in _CEILING_NAMES},
+        protections=_protections(v, "ceiling_"),
+    )
     limits = PlatformLimits(
         v["max_total_exposure"],
         v["max_open_positions"],
@@ -268,6 +324,7 @@ PLATFORM = Shape(
         "trading_mode",
         "updated_at",
         *(f"ceiling_{name}" for name in _CEILING_NAMES),
+        *(f"ceiling_{name}" for name in PROTECTION_COLUMNS),
     ),
     _platform,
 )
@@ -295,11 +352,45 @@ DECISION: Shape[Values] = Shape(
     lambda v: v,
 )
 
-# Realized P&L of a trading day; the same column on client_daily_pnl and platform_daily_pnl.
+# Realized P&L of a trading day or week; the same column on client_daily_pnl,
+# platform_daily_pnl and client_weekly_pnl.
 REALIZED: Shape[Decimal] = Shape(client_daily_pnl, ("realized",), lambda v: v["realized"])
 
 # A client id column (of accounts, or of another table keyed by client).
 CLIENT_ID: Shape[str] = Shape(accounts, ("client_id",), lambda v: v["client_id"])
+
+
+# A client's loss streak (kept by closes); the columns of client_guards it is made of.
+def _streak(v: Values) -> LossStreak:
+    return LossStreak(v["loss_streak"], v["last_loss_at"], v["last_close_at"], v["last_win_at"])
+
+
+STREAK = Shape(
+    client_guards, ("loss_streak", "last_loss_at", "last_close_at", "last_win_at"), _streak
+)
+
+
+NO_STREAK = LossStreak()
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A client's protection state: the loss streak, the signal-rate bucket (None: never
+    spent from) and the bucket's version (its saves are a compare-and-set on it)."""
+
+    streak: LossStreak = NO_STREAK
+    bucket: RateBucket | None = None
+    rate_seq: int = 0
+
+
+def _guard(v: Values) -> Guard:
+    bucket = None
+    if v["rate_tokens"] is not None and v["rate_at"] is not None:
+        bucket = RateBucket(v["rate_tokens"], v["rate_at"])
+    return Guard(_streak(v), bucket, v["rate_seq"])
+
+
+GUARD = Shape(client_guards, (*STREAK.names, "rate_tokens", "rate_at", "rate_seq"), _guard)
 
 # An open book with the instrument it is on (marks included).
 HELD_BOOK = Joined(instrument=("i", INSTRUMENT), book=("p", BOOK))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from db.types import BigId, ExactDecimal, UTCDateTime
@@ -63,6 +64,16 @@ risk_profiles = Table(
     Column("trading_mode", MODE, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Protections (domain.protections); instrument lists as comma-separated symbols (a
+    # NULL block list blocks nothing).
+    Column("max_leverage", ExactDecimal()),
+    Column("max_weekly_loss", ExactDecimal()),
+    Column("loss_streak_limit", Integer),
+    Column("cooldown_minutes", Integer, nullable=False, server_default="60"),
+    Column("max_signals_per_minute", Integer),
+    Column("allowed_instruments", Text),
+    Column("blocked_instruments", Text),
+    Column("stop_out_on_breach", Boolean, nullable=False, server_default=false()),
 )
 
 # Per-client running state and the row a writer locks to serialize that client.
@@ -111,6 +122,8 @@ trades = Table(
     Column("close_fingerprint", String(32)),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Index("ix_trades_client_status", "client_id", "status"),
+    # A late winning close counts the closes after it (the loss streak), newest first.
+    Index("ix_trades_client_closed", "client_id", "closed_at"),
 )
 
 # A close that arrived before its open; applied when the open arrives.
@@ -156,6 +169,31 @@ client_daily_pnl = Table(
     Column("realized", ExactDecimal(), nullable=False),
 )
 
+# Realized P&L per client and trading week (labelled by the week's first trading day).
+client_weekly_pnl = Table(
+    "client_weekly_pnl",
+    metadata,
+    Column("client_id", CLIENT, primary_key=True),
+    Column("trading_week", Date, primary_key=True),
+    Column("realized", ExactDecimal(), nullable=False),
+)
+
+# Per-client protection state: the loss streak (kept by closes) and the signal-rate bucket
+# (kept by reserving checks; `rate_seq` makes its update a compare-and-set).
+client_guards = Table(
+    "client_guards",
+    metadata,
+    Column("client_id", CLIENT, primary_key=True),
+    Column("loss_streak", Integer, nullable=False),
+    Column("last_loss_at", UTCDateTime()),
+    Column("last_close_at", UTCDateTime()),
+    Column("last_win_at", UTCDateTime()),
+    Column("rate_tokens", ExactDecimal()),
+    Column("rate_at", UTCDateTime()),
+    Column("rate_seq", Integer, nullable=False),
+    CheckConstraint("loss_streak >= 0", name="loss_streak_not_negative"),
+)
+
 platform_daily_pnl = Table(
     "platform_daily_pnl",
     metadata,
@@ -180,6 +218,14 @@ platform_limits = Table(
     Column("ceiling_max_open_positions", Integer, nullable=False),
     Column("ceiling_max_correlation_exposure", ExactDecimal(), nullable=False),
     Column("ceiling_risk_per_trade_percent", ExactDecimal(), nullable=False),
+    Column("ceiling_max_leverage", ExactDecimal()),
+    Column("ceiling_max_weekly_loss", ExactDecimal()),
+    Column("ceiling_loss_streak_limit", Integer),
+    Column("ceiling_cooldown_minutes", Integer, nullable=False, server_default="1"),
+    Column("ceiling_max_signals_per_minute", Integer),
+    Column("ceiling_allowed_instruments", Text),
+    Column("ceiling_blocked_instruments", Text),
+    Column("ceiling_stop_out_on_breach", Boolean, nullable=False, server_default=false()),
     Column("updated_at", UTCDateTime(), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )

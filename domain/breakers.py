@@ -1,6 +1,6 @@
 """Circuit breakers: levels from readings, alerts on a change of level, who sees which alert.
 
-Client drawdown and client daily loss warn at 80 % of the client's limit and are critical at
+Client drawdown, daily loss and weekly loss warn at 80 % of the client's limit and are critical at
 100 %; platform exposure and platform daily loss warn at 90 % and are critical at 100 %. A
 breaker raises an alert only when its level changes; a trading-mode change is an alert of its
 own.
@@ -30,6 +30,7 @@ PLATFORM_SCOPE = "platform"
 class BreakerKind(StrEnum):
     CLIENT_DRAWDOWN = "CLIENT_DRAWDOWN"
     CLIENT_DAILY_LOSS = "CLIENT_DAILY_LOSS"
+    CLIENT_WEEKLY_LOSS = "CLIENT_WEEKLY_LOSS"
     PLATFORM_EXPOSURE = "PLATFORM_EXPOSURE"
     PLATFORM_DAILY_LOSS = "PLATFORM_DAILY_LOSS"
     TRADING_MODE = "TRADING_MODE"
@@ -102,6 +103,42 @@ def client_readings(
     return drawdown, daily
 
 
+def weekly_reading(client_id: str, weekly_pnl: Decimal, cap: Decimal | None) -> Reading:
+    """The week's loss against maxWeeklyLoss (off when unset), levelled like daily loss."""
+    loss = loss_of(weekly_pnl)
+    return Reading(
+        BreakerKind.CLIENT_WEEKLY_LOSS,
+        client_id,
+        loss,
+        cap if cap is not None else ZERO,
+        level_of(loss, cap, CLIENT_WARNING_RATIO),
+    )
+
+
+# Client breakers whose CRITICAL stops out a client that asked for it.
+STOP_OUT_KINDS = (
+    BreakerKind.CLIENT_DRAWDOWN,
+    BreakerKind.CLIENT_DAILY_LOSS,
+    BreakerKind.CLIENT_WEEKLY_LOSS,
+)
+
+
+def stop_outs(changes: Iterable[Transition], opted_in: Iterable[str]) -> dict[str, str]:
+    """Clients to halt, each with the reason naming its breach: a client that opted in and
+    whose drawdown, daily or weekly loss has just become CRITICAL."""
+    wanted = set(opted_in)
+    out: dict[str, str] = {}
+    for change in changes:
+        if (
+            change.client_id in wanted
+            and change.kind in STOP_OUT_KINDS
+            and change.level is AlertLevel.CRITICAL
+            and change.client_id not in out
+        ):
+            out[change.client_id] = f"stop-out on breach: {change.message}"
+    return out
+
+
 def platform_readings(
     exposure: PlatformExposure, limits: PlatformLimits
 ) -> tuple[Reading, Reading]:
@@ -168,6 +205,7 @@ def transitions(
 _SUBJECTS = {
     BreakerKind.CLIENT_DRAWDOWN: "drawdown",
     BreakerKind.CLIENT_DAILY_LOSS: "daily loss",
+    BreakerKind.CLIENT_WEEKLY_LOSS: "weekly loss",
     BreakerKind.PLATFORM_EXPOSURE: "platform exposure",
     BreakerKind.PLATFORM_DAILY_LOSS: "platform daily loss",
 }
@@ -179,6 +217,8 @@ def breaker_message(reading: Reading, previous: AlertLevel) -> str:
     change = "rose" if SEVERITY[reading.level] > SEVERITY[previous] else "fell"
     if reading.kind is BreakerKind.CLIENT_DAILY_LOSS and reading.limit <= 0:
         return f"daily loss cap{who} removed: {previous.value} -> {reading.level.value}"
+    if reading.kind is BreakerKind.CLIENT_WEEKLY_LOSS and reading.limit <= 0:
+        return f"weekly loss cap{who} removed: {previous.value} -> {reading.level.value}"
     return (
         f"{_SUBJECTS[reading.kind]}{who} {change} to {reading.level.value} "
         f"(was {previous.value}): {round2(reading.value)}{unit} "

@@ -14,6 +14,7 @@ from domain.limits import PlatformLimits
 from domain.numbers import ONE, ZERO, loss_of, round2
 from domain.positions import PositionBook, book_notional
 from domain.profile import CORRELATION_OFF, RiskProfile
+from domain.protections import NO_GUARDS, GuardState
 from domain.values import Direction, TradingMode
 
 
@@ -29,6 +30,12 @@ class LimitCheck(StrEnum):
     PLATFORM_POSITIONS = "PLATFORM_POSITIONS"
     PLATFORM_DAILY_LOSS = "PLATFORM_DAILY_LOSS"
     INSTRUMENT_CONCENTRATION = "INSTRUMENT_CONCENTRATION"
+    # Protections (domain.guards), each off until the client's profile sets it.
+    MAX_LEVERAGE = "MAX_LEVERAGE"
+    MAX_WEEKLY_LOSS = "MAX_WEEKLY_LOSS"
+    COOLDOWN = "COOLDOWN"
+    SIGNAL_RATE = "SIGNAL_RATE"
+    INSTRUMENT_NOT_ALLOWED = "INSTRUMENT_NOT_ALLOWED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,6 +479,7 @@ def evaluate(
     profile: RiskProfile,
     client: ClientState,
     platform: PlatformState,
+    guards: GuardState = NO_GUARDS,
 ) -> CheckResult:
     """Run every check (no short-circuit); passes when none is violated.
 
@@ -480,9 +488,14 @@ def evaluate(
     used 1 when trading is blocked for this signal, else 0 (a violation: limit 1, current
     1). The per-signal size checks
     report used 0, so `remaining` is the largest volume allowed. MAX_DAILY_LOSS without a
-    cap reports limit and remaining as None.
+    cap reports limit and remaining as None. The protections read `guards` (the client's
+    streak, rate bucket and week) and report limit None while switched off.
     """
     outcomes = run_checks(signal, instrument, profile, client, platform)
+    # The protection checks build on this module's outcome types, hence the late import.
+    from domain.guards import run_guards
+
+    outcomes += run_guards(signal, instrument, profile, client, guards)
     violations = tuple(o.violation for o in outcomes if o.violation is not None)
     return CheckResult(
         passes=not violations,

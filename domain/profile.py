@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.errors import BadInput
 from domain.numbers import LOT_STEP, is_multiple_of
+from domain.protections import DEFAULT_PROTECTIONS, OPEN_CEILINGS, Protections
 from domain.values import TradingMode
 
 # \Z, not $: "$" also matches before a trailing newline, which would let "alice\n" in.
@@ -66,6 +67,8 @@ class ClientCeilings:
     max_open_positions: int = 1000
     max_correlation_exposure: Decimal = Decimal("1.00")
     risk_per_trade_percent: Decimal = Decimal("10.00")
+    # The most permissive protection settings a client may choose (see domain.protections).
+    protections: Protections = OPEN_CEILINGS
 
 
 DEFAULT_CEILINGS = ClientCeilings()
@@ -131,6 +134,8 @@ def validate_ceilings(ceilings: ClientCeilings) -> ClientCeilings:
     """Ceilings are themselves values a profile could hold; only a limit a profile may
     leave unset (maxDailyLoss) may be left without a ceiling."""
     for f in fields(ClientCeilings):
+        if f.name == "protections":
+            continue
         value = getattr(ceilings, f.name)
         public = f"clientCeilings.{PUBLIC_NAMES[f.name]}"
         if value is None:
@@ -151,6 +156,7 @@ class RiskProfile:
     trading_mode: TradingMode = TradingMode.ACTIVE
     id: int = 0
     updated_at: datetime | None = None
+    protections: Protections = DEFAULT_PROTECTIONS
 
 
 def default_profile(client_id: str, at: datetime | None = None) -> RiskProfile:

@@ -88,6 +88,7 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
     (as event writers do), store the changes and publish their alerts."""
     now = deps.now()
     day = deps.calendar.day_of(now)
+    week = deps.calendar.week_of(now)
     changed: list[str] = []
     platform_changed = False
     after, measured = "", 0
@@ -97,7 +98,7 @@ async def evaluate_breakers(deps: Deps) -> JobResult:
         async def read_page(conn: AsyncConnection, after: str = after) -> Any:
             await jobqueries.repeatable_read(conn)
             page = jobqueries.page_of(jobqueries.all_clients(), after, PAGE)
-            rows = await jobqueries.load_clients(conn, page, day)
+            rows = await jobqueries.load_clients(conn, page, day, week)
             snapshot = None if after else await load_platform(conn, deps, now)
             return rows, snapshot
 

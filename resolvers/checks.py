@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import decisions, reservations
 from db import platform as platform_db
+from db import protections as protections_db
 from db.checkstate import CheckState, load_check_state, save_check
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
@@ -28,6 +29,7 @@ from domain.instruments import Instrument, known_instrument, notional, validate_
 from domain.ledger import validate_trade_id
 from domain.limits import PlatformLimits
 from domain.profile import RiskProfile, default_profile
+from domain.protections import spend
 from domain.sizing import PositionSizing, size_position
 from domain.values import Direction, validate_page_limit
 from resolvers.deps import Deps
@@ -67,6 +69,7 @@ def _decide(
     profile: RiskProfile,
     limits: PlatformLimits,
     now: datetime,
+    guards: protections_db.CheckGuards,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
     instrument = known_instrument(state.instrument, request.symbol)
@@ -105,6 +108,7 @@ def _decide(
         profile,
         ClientState(client.exposure, client.books, client.reservations, catalog_view),
         platform_state(platform.exposure, limits, platform.reserved_volume, request.symbol),
+        guards.state,
     )
     decision = Decision(
         signal_id=request.signal_id,
@@ -169,10 +173,24 @@ async def _read_state(
     return await deps.db.read_direct(work)
 
 
+async def _guards(
+    conn: Conn, deps: Deps, request: SignalRequest, now: datetime
+) -> protections_db.CheckGuards:
+    """The protections' state: one small statement beside the check's own."""
+    return await protections_db.load_for_check(
+        conn, request.client_id, deps.calendar.week_of(now), now
+    )
+
+
 async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
-    limits, state = await _read_state(deps, request, now)
+    async def work(lean: Lean) -> tuple[PlatformLimits, CheckState, protections_db.CheckGuards]:
+        limits, _ = await platform_db.get_limits(lean)
+        state = await _state(lean, deps, request, now)
+        return limits, state, await _guards(lean, deps, request, now)
+
+    limits, state, guards = await deps.db.read_direct(work)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _ = _decide(state, request, profile, limits, now)
+    decision, _, _ = _decide(state, request, profile, limits, now, guards)
     return decision
 
 
@@ -191,7 +209,13 @@ async def _reserving(lean: Lean, deps: Deps, request: SignalRequest, now: dateti
     await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
-    decision, instrument, client = _decide(state, request, profile, limits, now)
+    guards = await _guards(lean, deps, request, now)
+    decision, instrument, client = _decide(state, request, profile, limits, now, guards)
+    rate_cap = decision.profile.protections.max_signals_per_minute
+    if rate_cap is not None:
+        # Every reserving check spends from the bucket, approved or refused.
+        bucket = spend(guards.state.bucket, rate_cap, now)
+        await protections_db.save_bucket(lean, request.client_id, bucket, seen_seq=guards.rate_seq)
     result = decision.result
     held = None
     if result.passes:

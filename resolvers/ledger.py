@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import books, catalog, clients, ledger, reservations, snapshots
 from db import platform as platform_db
+from db import protections as protections_db
 from domain.access import Caller, authorize
 from domain.equity import AccountState
 from domain.errors import Conflict, RiskUnavailable
@@ -95,6 +96,14 @@ async def _apply_close(
     await ledger.close_trade(conn, close, closed_at=closed_at, pnl=pnl, fingerprint=fingerprint)
     await _move_books(conn, opened, opening=False)
     await books.add_realized(conn, opened.client_id, deps.calendar.day_of(closed_at), pnl)
+    await protections_db.record_close(
+        conn,
+        trade_id=close.trade_id,
+        client_id=opened.client_id,
+        week=deps.calendar.week_of(closed_at),
+        closed_at=closed_at,
+        pnl=pnl,
+    )
     account = await _locked_account(conn, opened.client_id, now)
     unrealized = await _unrealized(conn, opened.client_id)
     await clients.save_account(

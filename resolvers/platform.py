@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db import audit
+from db import audit, catalog
 from db import platform as platform_db
 from domain.access import Caller, authorize
 from domain.limits import PlatformLimits, validate_platform_limits
+from domain.protections import PROTECTION_NAMES, protection_audit, validate_protection_ceilings
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.unit_of_work import Written, write_then_publish
@@ -25,7 +26,10 @@ async def get_platform_limits(deps: Deps, caller: Caller) -> tuple[PlatformLimit
 def _flat(limits: PlatformLimits) -> dict[str, Any]:
     values = asdict(limits)
     ceilings = values.pop("client_ceilings")
+    ceilings.pop("protections")
     values.update({f"ceiling_{k}": v for k, v in ceilings.items()})
+    guards = protection_audit(limits.client_ceilings.protections)
+    values.update({f"ceiling_{k}": v for k, v in guards.items()})
     return values
 
 
@@ -38,7 +42,13 @@ async def update_platform_limits(
 
     async def work(conn: AsyncConnection) -> Written[tuple[PlatformLimits, datetime]]:
         current, updated_at = await platform_db.get_limits(conn, lock=True)
-        ceilings = replace(current.client_ceilings, **ceiling_changes)
+        guard_changes = {k: v for k, v in ceiling_changes.items() if k in PROTECTION_NAMES}
+        limit_changes = {k: v for k, v in ceiling_changes.items() if k not in PROTECTION_NAMES}
+        guards = current.client_ceilings.protections
+        if guard_changes:
+            symbols = set(await catalog.load_catalog(conn))
+            guards = validate_protection_ceilings(replace(guards, **guard_changes), symbols)
+        ceilings = replace(current.client_ceilings, **limit_changes, protections=guards)
         updated = validate_platform_limits(replace(current, **changes, client_ceilings=ceilings))
         if updated == current:
             return Written((current, updated_at))

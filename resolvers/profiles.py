@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db import audit, clients
+from db import audit, catalog, clients
 from db import platform as platform_db
 from db.lean import Conn
 from domain.access import Caller, client_scope
 from domain.errors import RiskUnavailable
 from domain.profile import RiskProfile, apply_limit_changes
+from domain.protections import PROTECTION_NAMES, apply_protection_changes, protection_audit
 from resolvers import breakers
 from resolvers.deps import Deps
 from resolvers.unit_of_work import Written, write_then_publish
@@ -54,18 +55,32 @@ async def update_risk_profile(
         limits, _ = await platform_db.get_limits(conn, lock=True)
         current = await ensure_profile(conn, target, now)
         ceilings = limits.client_ceilings if caller.is_client else None
-        updated = apply_limit_changes(current.limits, changes, ceilings=ceilings)
-        if updated == current.limits:
+        guard_changes = {k: v for k, v in changes.items() if k in PROTECTION_NAMES}
+        limit_changes = {k: v for k, v in changes.items() if k not in PROTECTION_NAMES}
+        updated = apply_limit_changes(current.limits, limit_changes, ceilings=ceilings)
+        symbols: set[str] = set()
+        if {"allowed_instruments", "blocked_instruments"} & guard_changes.keys():
+            symbols = set(await catalog.load_catalog(conn))
+        guarded = apply_protection_changes(
+            current.protections,
+            guard_changes,
+            catalog=symbols,
+            ceilings=ceilings.protections if ceilings is not None else None,
+        )
+        if updated == current.limits and guarded == current.protections:
             return Written(current)
-        await clients.save_limits(conn, target, updated, at=now)
+        if updated != current.limits:
+            await clients.save_limits(conn, target, updated, at=now)
+        if guarded != current.protections:
+            await clients.save_protections(conn, target, guarded, at=now)
         await audit.record_change(
             conn,
             actor_sub=caller.sub,
             actor_role=caller.role.value,
             action="risk_profile.update",
             client_id=target,
-            before=asdict(current.limits),
-            after=asdict(updated),
+            before={**asdict(current.limits), **protection_audit(current.protections)},
+            after={**asdict(updated), **protection_audit(guarded)},
             at=now,
         )
         alerts = await breakers.evaluate(conn, deps, now, clients=[target])

@@ -45,7 +45,7 @@ _describe(
 _describe(
     values.AlertLevel,
     "AlertLevel",
-    "Level of a breaker. Client drawdown and daily loss: WARNING at 80 % of the limit, "
+    "Level of a breaker. Client drawdown, daily and weekly loss: WARNING at 80 % of the limit, "
     "CRITICAL at 100 %; platform exposure and daily loss: WARNING at 90 %, CRITICAL at "
     "100 %. Trading modes: ACTIVE is OK, REDUCE_ONLY WARNING, HALTED CRITICAL.",
     {
@@ -63,6 +63,9 @@ _describe(
         "maxDrawdownPercent.",
         breakers.BreakerKind.CLIENT_DAILY_LOSS: "A client's loss today (account currency) "
         "against its maxDailyLoss; a removed cap drops it back to OK.",
+        breakers.BreakerKind.CLIENT_WEEKLY_LOSS: "A client's loss this trading week (realized "
+        "this week + unrealized, account currency) against its maxWeeklyLoss; a removed cap "
+        "drops it back to OK.",
         breakers.BreakerKind.PLATFORM_EXPOSURE: "Platform notional, reservations included "
         "(account currency), against the platform's maxTotalExposure.",
         breakers.BreakerKind.PLATFORM_DAILY_LOSS: "The platform's loss today (account "
@@ -112,6 +115,21 @@ _describe(
         "maxDailyLoss (account currency).",
         checks.LimitCheck.INSTRUMENT_CONCENTRATION: "Platform lots on the instrument (open + "
         "reserved, both directions) + the signal's > maxInstrumentVolume.",
+        checks.LimitCheck.MAX_LEVERAGE: "With a maxLeverage set: gross notional held and "
+        "reserved + the signal's notional > maxLeverage × equity; with equity at or below 0 "
+        "nothing may be levered (limit null and never failing while off).",
+        checks.LimitCheck.MAX_WEEKLY_LOSS: "With a maxWeeklyLoss set: the trading week's loss "
+        "(realized this week + unrealized) ≥ the cap, or that loss + the signal's loss at its "
+        "stop > the cap (account currency).",
+        checks.LimitCheck.COOLDOWN: "With a lossStreakLimit set: the client's last "
+        "lossStreakLimit closed trades all lost and the last of them closed less than "
+        "cooldownMinutes ago.",
+        checks.LimitCheck.SIGNAL_RATE: "With a maxSignalsPerMinute set: the client's reserving "
+        "checks exceed that many within a minute (a token bucket of that size, refilled at "
+        "that rate; approved and refused checks both spend).",
+        checks.LimitCheck.INSTRUMENT_NOT_ALLOWED: "The signal's instrument is missing from the "
+        "client's allowedInstruments (when set) or is on its blockedInstruments (limit 1; "
+        "current 1 when refused).",
     },
 )
 

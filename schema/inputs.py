@@ -32,8 +32,8 @@ def given(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
 
 @strawberry.input(
     description=(
-        "A partial change of a client's limits: omitted fields stay as they are. Any value out of "
-        "range rejects the whole change (BAD_USER_INPUT naming the field)."
+        "A partial change of a client's limits and protections: omitted fields stay as they are. "
+        "Any value out of range rejects the whole change (BAD_USER_INPUT naming the field)."
     )
 )
 class RiskProfileInput:
@@ -62,9 +62,50 @@ class RiskProfileInput:
         default=strawberry.UNSET,
         description="Share of equity risked at the stop when sizing, percent 0.10–10.00.",
     )
+    max_leverage: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Maximum leverage (gross notional / equity), 1 to 1000; null switches the "
+        "check off.",
+    )
+    max_weekly_loss: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Maximum loss over the trading week, greater than 0; null switches the "
+        "check off.",
+    )
+    loss_streak_limit: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Losing closes in a row (1 to 100) that start a cooldown; null switches "
+        "the cooldown off.",
+    )
+    cooldown_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Minutes without new trades after the losing streak, 1 to 10080 "
+        "(default 60). As a client ceiling: the shortest cooldown a client may choose.",
+    )
+    max_signals_per_minute: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Maximum reserving checks of the client per minute, 1 to 10000; null "
+        "switches the check off.",
+    )
+    allowed_instruments: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The only instruments the client may trade; null allows all. Unknown "
+        "symbols are refused.",
+    )
+    blocked_instruments: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Instruments the client may not trade (empty by default). As a client "
+        "ceiling: the instruments every client must keep blocked.",
+    )
+    stop_out_on_breach: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When true, drawdown, daily loss or weekly loss reaching CRITICAL halts "
+        "the client until its trading mode is set back. As a client ceiling: true makes it "
+        "mandatory.",
+    )
 
     def changes(self) -> dict[str, Any]:
-        return given(self, LIMIT_NAMES)
+        return given(self, LIMIT_NAMES + PROTECTION_INPUTS)
 
 
 LIMIT_NAMES = (
@@ -74,6 +115,16 @@ LIMIT_NAMES = (
     "max_open_positions",
     "max_correlation_exposure",
     "risk_per_trade_percent",
+)
+PROTECTION_INPUTS = (
+    "max_leverage",
+    "max_weekly_loss",
+    "loss_streak_limit",
+    "cooldown_minutes",
+    "max_signals_per_minute",
+    "allowed_instruments",
+    "blocked_instruments",
+    "stop_out_on_breach",
 )
 
 
@@ -175,8 +226,8 @@ class MarkPriceInput:
 
 @strawberry.input(
     description=(
-        "The most permissive value a client may set for each limit of its own profile; same ranges "
-        "as the profile. Omitted fields stay as they are."
+        "The most permissive value a client may set for each limit and protection of its own "
+        "profile; same ranges as the profile. Omitted fields stay as they are."
     )
 )
 class ClientCeilingsInput(RiskProfileInput):

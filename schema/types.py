@@ -18,6 +18,7 @@ from domain.ledger import TradeRecord
 from domain.limits import PlatformLimits
 from domain.numbers import round2
 from domain.profile import ClientCeilings, RiskLimits, RiskProfile
+from domain.protections import Protections
 from domain.sizing import PositionSizing
 from resolvers.exposure import PlatformSnapshot
 from schema.enums import AlertKind, AlertLevel, Direction, LimitCheck, TradeStatus, TradingMode
@@ -39,11 +40,26 @@ def _limit_fields(limits: RiskLimits | ClientCeilings) -> dict[str, Any]:
     }
 
 
+def _protection_fields(p: Protections) -> dict[str, Any]:
+    return {
+        "max_leverage": _r(p.max_leverage),
+        "max_weekly_loss": _r(p.max_weekly_loss),
+        "loss_streak_limit": p.loss_streak_limit,
+        "cooldown_minutes": p.cooldown_minutes,
+        "max_signals_per_minute": p.max_signals_per_minute,
+        "allowed_instruments": (
+            None if p.allowed_instruments is None else list(p.allowed_instruments)
+        ),
+        "blocked_instruments": list(p.blocked_instruments),
+        "stop_out_on_breach": p.stop_out_on_breach,
+    }
+
+
 @strawberry.type(
     name="RiskProfile",
     description=(
-        "A client's risk limits and trading mode. Created with the defaults the first time the "
-        "client is seen."
+        "A client's risk limits, protections and trading mode. Created with the defaults the "
+        "first time the client is seen."
     ),
 )
 class RiskProfileView:
@@ -81,7 +97,35 @@ class RiskProfileView:
     trading_mode: TradingMode = strawberry.field(
         description="The client's own trading mode (the platform's applies as well)."
     )
-    updated_at: datetime = strawberry.field(description="When the limits or the mode last changed.")
+    updated_at: datetime = strawberry.field(
+        description="When the limits, protections or the mode last changed."
+    )
+    max_leverage: Decimal | None = strawberry.field(
+        description="Maximum leverage (gross notional of positions and reservations over "
+        "equity); null when off."
+    )
+    max_weekly_loss: Decimal | None = strawberry.field(
+        description="Maximum loss over the trading week; null when off."
+    )
+    loss_streak_limit: int | None = strawberry.field(
+        description="Losing closes in a row that start a cooldown; null when off."
+    )
+    cooldown_minutes: int = strawberry.field(
+        description="Minutes without new trades after a losing streak of lossStreakLimit."
+    )
+    max_signals_per_minute: int | None = strawberry.field(
+        description="Maximum reserving checks of the client per minute; null when off."
+    )
+    allowed_instruments: list[str] | None = strawberry.field(
+        description="The only instruments the client may trade; null allows all."
+    )
+    blocked_instruments: list[str] = strawberry.field(
+        description="Instruments the client may not trade."
+    )
+    stop_out_on_breach: bool = strawberry.field(
+        description="Whether drawdown, daily loss or weekly loss reaching CRITICAL halts the "
+        "client until its trading mode is set back."
+    )
 
     @classmethod
     def of(cls, profile: RiskProfile) -> RiskProfileView:
@@ -93,6 +137,7 @@ class RiskProfileView:
             **_limit_fields(limits),
             trading_mode=profile.trading_mode,
             updated_at=profile.updated_at,
+            **_protection_fields(profile.protections),
         )
 
 
@@ -391,7 +436,8 @@ class InstrumentView:
 @strawberry.type(
     name="ClientCeilings",
     description=(
-        "The most permissive value a client may set for each limit of its own profile (admin-set). "
+        "The most permissive value a client may set for each limit and protection of its own "
+        "profile (admin-set). "
         "Service and admin callers are bound only by the allowed ranges."
     ),
 )
@@ -417,10 +463,37 @@ class ClientCeilingsView:
     risk_per_trade_percent: Decimal = strawberry.field(
         description="Highest riskPerTradePercent a client may set."
     )
+    max_leverage: Decimal | None = strawberry.field(
+        description="Highest leverage cap a client may set; null: a client may also switch it off."
+    )
+    max_weekly_loss: Decimal | None = strawberry.field(
+        description="Highest weekly loss cap a client may set; null: a client may also "
+        "switch it off."
+    )
+    loss_streak_limit: int | None = strawberry.field(
+        description="Longest losing streak a client may allow before a cooldown; null: a "
+        "client may also switch it off."
+    )
+    cooldown_minutes: int = strawberry.field(
+        description="Shortest cooldown a client may set, in minutes."
+    )
+    max_signals_per_minute: int | None = strawberry.field(
+        description="Highest signal rate a client may set; null: a client may also switch it off."
+    )
+    allowed_instruments: list[str] | None = strawberry.field(
+        description="Instruments a client's allow list may name; null: any, and a client "
+        "may allow all."
+    )
+    blocked_instruments: list[str] = strawberry.field(
+        description="Instruments every client's block list must keep."
+    )
+    stop_out_on_breach: bool = strawberry.field(
+        description="When true, a client may not switch its stop-out off."
+    )
 
     @classmethod
     def of(cls, c: ClientCeilings) -> ClientCeilingsView:
-        return cls(**_limit_fields(c))
+        return cls(**_limit_fields(c), **_protection_fields(c.protections))
 
 
 @strawberry.type(

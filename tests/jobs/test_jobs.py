@@ -231,3 +231,24 @@ async def test_purge_removes_only_expired_reservations(
     assert again["purged"] == 0
     platform = (await api.ok(GLOBAL, role="admin"))["globalExposure"]
     assert (platform["reservedPositions"], platform["reservedExposure"]) == (1, "11000.00")
+
+
+async def test_breaker_job_ends_a_weekly_loss_when_the_week_turns(
+    runner: JobRunner, flows: Flows, clock: Clock
+) -> None:
+    clock.set(START)  # a Monday
+    await flows.deposit("wendy", "10000")
+    await flows.profile("wendy", maxWeeklyLoss="1000")
+    await flows.realize("wendy", "-1200")  # CRITICAL, raised by the close itself
+    # Later days of the same week keep the loss.
+    clock.set(START + timedelta(days=6))
+    [result] = await runner.run("breakers")
+    assert (result["changed"], result["alerts"]) == (0, 0)
+    # Monday 00:00 UTC: a new week.
+    clock.set(datetime(2026, 3, 9, tzinfo=UTC))
+    [result] = await runner.run("breakers")
+    assert (result["changed"], result["alerts"]) == (1, 1)
+    assert levels(await flows.alerts("wendy"), "CLIENT_WEEKLY_LOSS") == [
+        ("OK", "CRITICAL"),
+        ("CRITICAL", "OK"),
+    ]
