@@ -186,10 +186,15 @@ DECIMAL_RANGES: dict[str, tuple[int, int, int]] = {
     "lotStep": (1, 1, 100),
     "minVolume": (1, 1, 100),
     "maxVolume": (100, 10_000, 100),
+    "maxLeverage": (100, 100_000, 100),
+    "maxWeeklyLoss": (10_000, 5_000_000, 100),
 }
 INT_RANGES: dict[str, tuple[int, int]] = {
     "limit": (1, 100),
     "maxOpenPositions": (1, 1000),
+    "lossStreakLimit": (1, 100),
+    "cooldownMinutes": (1, 10_080),
+    "maxSignalsPerMinute": (1, 10_000),
 }
 
 
@@ -285,6 +290,8 @@ class Builder:
             if self.caller.role == "client" and rng.randint(0, 9) > 0:
                 return self.caller.sub
             return rng.choice(CLIENTS)
+        if name in ("allowedInstruments", "blockedInstruments"):
+            return rng.choice(world.symbols)
         if name == "instrument":
             symbol = rng.choice(world.symbols)
             return symbol.lower() if rng.randint(0, 9) == 0 else symbol
