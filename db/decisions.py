@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.lean import Lean, Sql, dec, opt_ts, ts
+from db.lean import Lean, Sql, dec, opt_dec, opt_ts, ts
 from db.snapshots import report_from_json, snapshot_values
 from db.tables import risk_decisions
 from domain.checks import CheckResult, Headroom, LimitCheck, Violation
@@ -69,13 +69,13 @@ def _result_json(decision: Decision) -> dict[str, Any]:
 
 _COLUMNS = (
     "id, signal_id, client_id, fingerprint, passes, volume, notional, result, checked_at,"
-    " reservation_expires_at"
+    " reservation_expires_at, requested_volume, fitted_by"
 )
 _GET = Sql(f"SELECT {_COLUMNS} FROM risk_decisions WHERE signal_id = ?")
 INSERT_DECISION = Sql(
     "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
-    " volume, notional, result, checked_at, reservation_expires_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    " volume, notional, result, checked_at, reservation_expires_at, requested_volume,"
+    " fitted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
 
@@ -84,6 +84,11 @@ async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision,
     row = await (await Lean.of(conn)).row(_GET, signal_id)
     if row is None:
         return None
+    return decision_from_lean(row), row[3]
+
+
+def decision_from_lean(row: Any) -> Decision:
+    """A decision from a driver-level row of `_COLUMNS`, in that order."""
     stored = row[7] if isinstance(row[7], dict) else json.loads(row[7])
     mapping = {
         "id": row[0],
@@ -95,8 +100,10 @@ async def get_decision(conn: AsyncConnection, signal_id: str) -> tuple[Decision,
         "result": stored,
         "checked_at": ts(row[8]),
         "reservation_expires_at": opt_ts(row[9]),
+        "requested_volume": opt_dec(row[10]),
+        "fitted_by": row[11],
     }
-    return _decision_from(mapping), row[3]
+    return _decision_from(mapping)
 
 
 def decision_args(
@@ -115,7 +122,13 @@ def decision_args(
         json.dumps(_result_json(decision), separators=(",", ":")),
         decision.checked_at,
         decision.reservation_expires_at,
+        decision.requested,
+        fitted_by_text(decision.fitted_by),
     )
+
+
+def fitted_by_text(checks: tuple[LimitCheck, ...]) -> str:
+    return ",".join(c.value for c in checks)
 
 
 async def insert_decision(
@@ -186,4 +199,6 @@ def _decision_from(m: Any) -> Decision:
         checked_at=m["checked_at"],
         decision_id=int(m["id"]),
         reservation_expires_at=m["reservation_expires_at"],
+        requested_volume=m["requested_volume"],
+        fitted_by=tuple(LimitCheck(c) for c in (m["fitted_by"] or "").split(",") if c),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import checks, instruments, ledger, marks, modes, platform, profiles
@@ -27,6 +29,13 @@ from schema.types import (
     TradeView,
 )
 
+FIT_DESCRIPTION = (
+    "Approve a signal that fails only checks a smaller volume can satisfy at the largest"
+    " multiple of the lot step, not above the requested volume and not below the minimum,"
+    " at which every check passes (see `requestedVolume` and `fittedBy`). Checks no volume"
+    " can satisfy are never fitted."
+)
+
 
 @strawberry.type
 class Mutation:
@@ -40,10 +49,16 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=[Authenticated])
     async def check_signal(
-        self, info: Info, signal: SignalInput, dry_run: bool = False
+        self,
+        info: Info,
+        signal: SignalInput,
+        dry_run: bool = False,
+        fit: Annotated[bool, strawberry.argument(description=FIT_DESCRIPTION)] = False,
     ) -> RiskCheckView:
         ctx = info.context
-        decision = await checks.check_signal(ctx.deps, ctx.user, signal.request(), dry_run=dry_run)
+        decision = await checks.check_signal(
+            ctx.deps, ctx.user, signal.request(), dry_run=dry_run, fit=fit
+        )
         return RiskCheckView.of(decision)
 
     @strawberry.mutation(permission_classes=[Staff])

@@ -327,6 +327,18 @@ class RiskCheckView:
     decision_id: strawberry.ID | None
     reservation_expires_at: datetime | None
     checked_at: datetime
+    requested_volume: Decimal = strawberry.field(
+        description=(
+            "The volume asked for, or sized from the stop when none was given. With fit it"
+            " may be above the approved `volume`."
+        )
+    )
+    fitted_by: list[LimitCheck] = strawberry.field(
+        description=(
+            "The checks that bound a fitted volume: each failed at the requested volume and"
+            " fails one lot step above the approved one. Empty when the volume was not reduced."
+        )
+    )
 
     @classmethod
     def of(cls, d: Decision) -> RiskCheckView:
@@ -343,6 +355,8 @@ class RiskCheckView:
             decision_id=None if d.decision_id is None else strawberry.ID(str(d.decision_id)),
             reservation_expires_at=d.reservation_expires_at,
             checked_at=d.checked_at,
+            requested_volume=round2(d.requested),
+            fitted_by=list(d.fitted_by),
         )
 
 
