@@ -71,6 +71,7 @@ _COLUMNS = (
     "id, signal_id, client_id, fingerprint, passes, volume, notional, result, checked_at,"
     " reservation_expires_at, requested_volume, fitted_by"
 )
+DECISION_COLUMNS = _COLUMNS
 _GET = Sql(f"SELECT {_COLUMNS} FROM risk_decisions WHERE signal_id = ?")
 INSERT_DECISION = Sql(
     "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"

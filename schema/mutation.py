@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import checks, instruments, ledger, marks, modes, platform, profiles
+from resolvers import batch, checks, instruments, ledger, marks, modes, platform, profiles
 from schema.context import Info
 from schema.enums import TradingMode
 from schema.inputs import (
@@ -60,6 +60,44 @@ class Mutation:
             ctx.deps, ctx.user, signal.request(), dry_run=dry_run, fit=fit
         )
         return RiskCheckView.of(decision)
+
+    @strawberry.mutation(
+        permission_classes=[Authenticated],
+        description=(
+            "Check a list of signals (any clients, any instruments) in one request and one"
+            " transaction, with exactly the answers the same signals checked one by one in"
+            " list order would get: each later signal sees the reservations of the earlier"
+            " approved ones. Answers come back in input order; each is stored as its own"
+            " decision. A signal id already checked returns its first decision; the same id"
+            " twice in the list with different values is a CONFLICT, and then nothing is"
+            " stored. All of the batch is stored, or none of it."
+        ),
+    )
+    async def check_signals(
+        self,
+        info: Info,
+        signals: Annotated[
+            list[SignalInput],
+            strawberry.argument(
+                description=(
+                    "The signals, at most RISKGATE_MAX_BATCH (default 10,000). A client's"
+                    " dry run may hold only its own signals."
+                )
+            ),
+        ],
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description="Check without reserving or storing anything (what if)."
+            ),
+        ] = False,
+        fit: Annotated[bool, strawberry.argument(description=FIT_DESCRIPTION)] = False,
+    ) -> list[RiskCheckView]:
+        ctx = info.context
+        found = await batch.check_signals(
+            ctx.deps, ctx.user, [s.request() for s in signals], dry_run=dry_run, fit=fit
+        )
+        return [RiskCheckView.of(d) for d in found]
 
     @strawberry.mutation(permission_classes=[Staff])
     async def release_signal(self, info: Info, signal_id: str) -> bool:
