@@ -1,6 +1,7 @@
 """Fan-out figures: one master signal checked for many clients in one checkSignals call.
 
-On a fresh database and server, clients are seeded through the API; then, in alternating
+On a fresh database with funded clients written set-based (as for the history figure) and a
+server, the platform limits raised through the API; then, in alternating
 repeats, the same master signal for N clients is sent as one checkSignals call and as N
 checkSignal calls one by one on one keep-alive connection (the approval service's way
 without a batch), each timed end to end. A larger batch follows, with the server's RSS
@@ -104,17 +105,15 @@ async def measure(
     backend: str,
     server: Server,
     endpoint: workloads.Endpoint,
+    clients: Sequence[str],
     *,
     small: int,
-    large: int,
     repeats: int,
     log: Callable[[str], None],
 ) -> tuple[list[Row], dict[str, Any]]:
-    """Seed `large` clients, then the fan-out rows and their raw figures."""
-    log(f"{backend}: fan-out: seeding {large:,} clients through the API")
+    """The fan-out rows and their raw figures; `clients` are funded, with room for the load."""
     await seed_api.platform(endpoint)
-    clients = seed_api.client_ids("f", large)
-    await seed_api.clients(endpoint, clients, open_every=0)
+    large = len(clients)
     few = clients[:small]
     batch_s: list[float] = []
     single_s: list[float] = []

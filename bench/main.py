@@ -8,7 +8,7 @@ Per backend:
            beside a fresh one seeded like the main phase; checkSignal p50 on both in
            alternating rounds; server RSS after the load.
   snapshots (PostgreSQL) 100,000 active clients; `riskgate run-job snapshots` timed.
-  fanout   fresh database, clients seeded through the API; checkSignals of one master
+  fanout   fresh database, funded clients written set-based; checkSignals of one master
            signal for N clients against the same N checkSignal calls one by one, and a
            larger batch with the server's RSS.
 """
@@ -668,16 +668,24 @@ async def history_phase(run: Run, backend: str) -> None:
 
 async def fanout_phase(run: Run, backend: str) -> None:
     """Fresh database and server; the fan-out rows."""
+    s = run.sizes
     db = await run.factory.create(backend, "fanout")
     run_cli(["migrate"], server_env(db.url))
+    plan = seed_bulk.HistoryPlan(clients=s.fanout_large, closed=0, open_positions=0, prefix="f")
+    log(f"{backend}: fan-out: writing {plan.clients:,} funded clients")
+    if backend == "postgres":
+        assert db.pg_dsn is not None
+        await seed_bulk.seed_postgres(db.pg_dsn, plan)
+    else:
+        assert db.sqlite_path is not None
+        await asyncio.to_thread(seed_bulk.seed_sqlite, db.sqlite_path, plan)
     server = await run.start_server(db, "fanout")
-    s = run.sizes
     rows, raw = await fanout.measure(
         backend,
         server,
         run.endpoint(server),
+        [plan.client_id(n) for n in range(plan.clients)],
         small=s.fanout_small,
-        large=s.fanout_large,
         repeats=s.fanout_repeats,
         log=log,
     )

@@ -42,13 +42,13 @@ def _prefixed(error: RiskgateError, index: int) -> BadInput:
 
 def validate_batch(
     caller: Caller, requests: Sequence[SignalRequest], *, dry_run: bool, max_batch: int
-) -> list[SignalRequest]:
-    """Roles, size, each signal well-formed, and one payload per signal id."""
+) -> list[tuple[SignalRequest, str]]:
+    """Roles, size, each signal well-formed, and one payload per signal id (its fingerprint)."""
     if not dry_run:
         require_role(caller, *STAFF)
     if len(requests) > max_batch:
         raise BadInput(f"at most {max_batch} signals per call", field="signals")
-    out: list[SignalRequest] = []
+    out: list[tuple[SignalRequest, str]] = []
     seen: dict[str, str] = {}
     for index, request in enumerate(requests):
         try:
@@ -62,7 +62,7 @@ def validate_batch(
                 f"signal {checked.signal_id} appears twice in the list with different values;"
                 " nothing was checked"
             )
-        out.append(checked)
+        out.append((checked, fingerprint))
     return out
 
 
@@ -148,12 +148,13 @@ class _Book:
 async def _decide_all(
     conn: AsyncConnection,
     deps: Deps,
-    requests: list[SignalRequest],
+    checked: list[tuple[SignalRequest, str]],
     now: datetime,
     *,
     fit: bool,
     reserve: bool,
 ) -> list[Decision]:
+    requests = [request for request, _ in checked]
     limits, _ = await platform_db.get_limits(conn, lock=reserve)
     client_ids = sorted({r.client_id for r in requests})
     state = await load_batch_state(
@@ -187,12 +188,12 @@ async def _decide_all(
     decided: dict[str, int] = {}  # signal id → index of its first answer in this batch
     stored: list[Stored] = []
     held_all: list[Reservation] = []
-    for index, request in enumerate(requests):
+    for index, (request, fingerprint) in enumerate(checked):
         if reserve:
             prior = state.prior.get(request.signal_id)
             if prior is not None:
-                decision, fingerprint = prior
-                if fingerprint != request.fingerprint():
+                decision, stored_fingerprint = prior
+                if stored_fingerprint != fingerprint:
                     raise Conflict(
                         f"signal {request.signal_id} was already checked with other values"
                     )
@@ -225,9 +226,7 @@ async def _decide_all(
                 book.reserve(held)
                 held_all.append(held)
             decided[request.signal_id] = index
-            stored.append(
-                Stored(decision, request.fingerprint(), request.symbol, request.direction.value)
-            )
+            stored.append(Stored(decision, fingerprint, request.symbol, request.direction.value))
         answers.append(decision)
     if not reserve:
         return answers

@@ -320,25 +320,56 @@ class RiskCheckView:
     passes: bool
     volume: Decimal
     notional: Decimal
-    violations: list[ViolationView]
-    headroom: list[HeadroomView]
-    exposure: ExposureView
-    profile: RiskProfileView
-    decision_id: strawberry.ID | None
-    reservation_expires_at: datetime | None
-    checked_at: datetime
-    requested_volume: Decimal = strawberry.field(
+    _decision: strawberry.Private[Decision]
+
+    # The other fields are built only when selected: a batch answers thousands of checks
+    # and callers mostly select a few scalars.
+    @strawberry.field
+    def violations(self) -> list[ViolationView]:
+        return [ViolationView.of(v) for v in self._decision.result.violations]
+
+    @strawberry.field
+    def headroom(self) -> list[HeadroomView]:
+        return HeadroomView.all_of(self._decision.result.headroom)
+
+    @strawberry.field
+    def exposure(self) -> ExposureView:
+        return ExposureView.of(self._decision.exposure)
+
+    @strawberry.field
+    def profile(self) -> RiskProfileView:
+        return RiskProfileView.of(self._decision.profile)
+
+    @strawberry.field
+    def decision_id(self) -> strawberry.ID | None:
+        found = self._decision.decision_id
+        return None if found is None else strawberry.ID(str(found))
+
+    @strawberry.field
+    def reservation_expires_at(self) -> datetime | None:
+        return self._decision.reservation_expires_at
+
+    @strawberry.field
+    def checked_at(self) -> datetime:
+        return self._decision.checked_at
+
+    @strawberry.field(
         description=(
             "The volume asked for, or sized from the stop when none was given. With fit it"
             " may be above the approved `volume`."
         )
     )
-    fitted_by: list[LimitCheck] = strawberry.field(
+    def requested_volume(self) -> Decimal:
+        return round2(self._decision.requested)
+
+    @strawberry.field(
         description=(
             "The checks that bound a fitted volume: each failed at the requested volume and"
             " fails one lot step above the approved one. Empty when the volume was not reduced."
         )
     )
+    def fitted_by(self) -> list[LimitCheck]:
+        return list(self._decision.fitted_by)
 
     @classmethod
     def of(cls, d: Decision) -> RiskCheckView:
@@ -348,15 +379,7 @@ class RiskCheckView:
             passes=d.result.passes,
             volume=round2(d.result.volume),
             notional=round2(d.result.notional),
-            violations=[ViolationView.of(v) for v in d.result.violations],
-            headroom=HeadroomView.all_of(d.result.headroom),
-            exposure=ExposureView.of(d.exposure),
-            profile=RiskProfileView.of(d.profile),
-            decision_id=None if d.decision_id is None else strawberry.ID(str(d.decision_id)),
-            reservation_expires_at=d.reservation_expires_at,
-            checked_at=d.checked_at,
-            requested_volume=round2(d.requested),
-            fitted_by=list(d.fitted_by),
+            _decision=d,
         )
 
 
