@@ -6,6 +6,7 @@ EURUSD at 1.0000 makes 0.10 lots worth 10,000 (see the helpers).
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 from tests.checks.helpers import (
@@ -276,3 +277,19 @@ async def test_a_batch_racing_single_checks_never_overshoots_the_platform(
         assert approved == 5, f"round {n}: {approved} approvals for 5 platform slots"
         after = await global_exposure(api)
         assert after["totalOpenPositions"] + after["reservedPositions"] == used + 5
+
+
+async def test_the_garbage_collector_runs_again_after_every_batch(api: GraphQLClient) -> None:
+    # A batch pauses the cyclic collector while it runs (the app runs in this process).
+    assert gc.isenabled()
+    await prepared_client(api, "alice")
+    assert (await batch(api, [signal("g1", "alice")]))[0]["passes"]
+    assert gc.isenabled()
+    refused = await post_batch(api, [signal("g2", "alice"), signal("g2", "alice", "0.20")])
+    assert codes(refused) == ["CONFLICT"]
+    assert gc.isenabled()
+    many = await asyncio.gather(
+        *(post_batch(api, [signal(f"g-{n}", "alice", "0.01")]) for n in range(5))
+    )
+    assert all(not r.errors for r in many)
+    assert gc.isenabled()
