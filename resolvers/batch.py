@@ -42,7 +42,7 @@ _collector_was_on = False
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while batches run.
 
     A batch keeps a hundred or so containers per signal alive until it is answered; the
@@ -104,7 +104,7 @@ async def check_signals(
     fit: bool = False,
 ) -> list[Decision]:
     """Decide every signal in list order; a normal batch stores all of it or nothing."""
-    with _collector_paused():
+    with collector_paused():
         return await _check_signals(deps, caller, requests, dry_run=dry_run, fit=fit)
 
 

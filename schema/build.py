@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.batching import BatchesPauseCollector
 from schema.errors import CodedErrors
 from schema.mutation import Mutation
 from schema.query import Query
@@ -43,6 +44,7 @@ class RiskgateSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         CodedErrors,
+        BatchesPauseCollector,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
