@@ -19,16 +19,15 @@ from db import decisions, reservations
 from db import platform as platform_db
 from db.checkstate import CheckState, load_check_state, save_check
 from domain.access import Caller, authorize, client_scope
-from domain.checks import ClientState, Signal, evaluate, platform_state
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
-from domain.exposure import Reservation, exposure_report, with_reservation
-from domain.instruments import Instrument, known_instrument, notional, validate_volume
+from domain.instruments import Instrument, known_instrument
 from domain.ledger import validate_trade_id
 from domain.limits import PlatformLimits
 from domain.profile import RiskProfile, default_profile
-from domain.sizing import PositionSizing, size_position
+from domain.sizing import PositionSizing
 from domain.values import Direction, validate_page_limit
+from resolvers.decide import assess, hold, sizing
 from resolvers.deps import Deps
 from resolvers.exposure import (
     ClientSnapshot,
@@ -41,31 +40,14 @@ log = logging.getLogger("riskgate.checks")
 MAX_DECISIONS = 500
 
 
-def _sizing(
-    request: SignalRequest,
-    instrument: Instrument,
-    profile: RiskProfile,
-    limits: PlatformLimits,
-    equity: Decimal,
-) -> PositionSizing:
-    assert request.stop_loss is not None
-    return size_position(
-        equity=equity,
-        risk_per_trade_percent=profile.limits.risk_per_trade_percent,
-        entry_price=request.entry_price,
-        stop_loss=request.stop_loss,
-        instrument=instrument,
-        max_position_size=profile.limits.max_position_size,
-        platform_max_position_size=limits.max_position_size,
-    )
-
-
 def _decide(
     state: CheckState,
     request: SignalRequest,
     profile: RiskProfile,
     limits: PlatformLimits,
     now: datetime,
+    *,
+    fit: bool = False,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
     instrument = known_instrument(state.instrument, request.symbol)
@@ -84,34 +66,9 @@ def _decide(
         reservations.live_reservations(state.totals, state.expired),
         state.platform_realized,
     )
-    volume = request.volume
-    if volume is None:
-        volume = _sizing(request, instrument, profile, limits, client.exposure.equity).volume
-    validate_volume(volume, instrument)
     catalog_view = {**client.catalog, **platform.catalog, instrument.symbol: instrument}
-    signal = Signal(
-        request.signal_id,
-        request.client_id,
-        request.symbol,
-        request.direction,
-        volume,
-        request.entry_price,
-        request.stop_loss,
-    )
-    result = evaluate(
-        signal,
-        instrument,
-        profile,
-        ClientState(client.exposure, client.books, client.reservations, catalog_view),
-        platform_state(platform.exposure, limits, platform.reserved_volume, request.symbol),
-    )
-    decision = Decision(
-        signal_id=request.signal_id,
-        client_id=request.client_id,
-        result=result,
-        exposure=exposure_report(client.exposure, now),
-        profile=profile,
-        checked_at=now,
+    decision = assess(
+        request, instrument, profile, limits, client, platform, catalog_view, now, fit=fit
     )
     return decision, instrument, client
 
@@ -130,7 +87,7 @@ async def _state(
 
 
 async def check_signal(
-    deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool
+    deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool, fit: bool = False
 ) -> Decision:
     """Decide a signal; a normal (reserving) check stores the decision and the reservation."""
     authorize(caller, "checkSignal.dryRun" if dry_run else "checkSignal")
@@ -141,9 +98,11 @@ async def check_signal(
     try:
         async with asyncio.timeout(deps.check_timeout):
             if dry_run:
-                decision = await _dry_run(deps, request, now)
+                decision = await _dry_run(deps, request, now, fit=fit)
             else:
-                decision = await deps.db.write(lambda conn: _reserving(conn, deps, request, now))
+                decision = await deps.db.write(
+                    lambda conn: _reserving(conn, deps, request, now, fit=fit)
+                )
     except RiskgateError:
         raise
     except TimeoutError as error:
@@ -168,15 +127,17 @@ async def _read_state(
     return await deps.db.read(work)
 
 
-async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+async def _dry_run(
+    deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
+) -> Decision:
     limits, state = await _read_state(deps, request, now)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _ = _decide(state, request, profile, limits, now)
+    decision, _, _ = _decide(state, request, profile, limits, now, fit=fit)
     return decision
 
 
 async def _reserving(
-    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime
+    conn: AsyncConnection, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
 ) -> Decision:
     limits, _ = await platform_db.get_limits(conn, lock=True)
     state = await _state(conn, deps, request, now)
@@ -191,24 +152,8 @@ async def _reserving(
     await reservations.sweep_expired(conn, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(conn, request.client_id, now)
-    decision, instrument, client = _decide(state, request, profile, limits, now)
-    result = decision.result
-    held = None
-    if result.passes:
-        expires_at = now + deps.reservation_ttl
-        held = Reservation(
-            request.signal_id,
-            request.client_id,
-            request.symbol,
-            request.direction,
-            result.volume,
-            notional(result.volume, request.entry_price, instrument),
-            expires_at,
-        )
-        after = with_reservation(client.exposure, held)
-        decision = replace(
-            decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
-        )
+    decision, instrument, client = _decide(state, request, profile, limits, now, fit=fit)
+    decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
     decision_id = await save_check(
         conn,
         decision,
@@ -268,4 +213,4 @@ async def position_size(
         state.client_reservations,
         state.client_realized,
     )
-    return _sizing(request, instrument, profile, limits, client.exposure.equity)
+    return sizing(request, instrument, profile, limits, client.exposure.equity)
