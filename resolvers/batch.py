@@ -138,13 +138,15 @@ async def _check_signals(
     except Exception as error:
         log.exception("batch of risk checks could not be evaluated")
         raise RiskUnavailable("the batch could not be evaluated; nothing was reserved") from error
-    # Counted as single checks are: decisions taken now, not replays of stored ones, and a
-    # signal repeated in the list once.
-    counted: set[int] = set()
+    # Counted as single checks are: decisions taken now, not replays of stored ones; a
+    # reserving list decides a signal repeated in it once.
+    counted: set[str] = set()
     for decision in answers:
-        if decision.checked_at == now and id(decision) not in counted:
-            counted.add(id(decision))
-            deps.on_decision(decision, dry_run)
+        if decision.checked_at != now or decision.signal_id in counted:
+            continue
+        if not dry_run:
+            counted.add(decision.signal_id)
+        deps.on_decision(decision, dry_run)
     return answers
 
 

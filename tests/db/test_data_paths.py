@@ -112,3 +112,12 @@ async def test_a_driver_statement_outside_a_transaction_fails_loudly(db: Databas
     async with db.writer.connect() as conn:
         with pytest.raises(OutsideTransaction):
             await reservations.get(conn, "none")
+
+
+async def test_a_driver_batch_outside_a_transaction_fails_loudly(db: Database) -> None:
+    async with db.writer.connect() as conn:
+        async with conn.begin():
+            lean = await Lean.of(conn)
+        with pytest.raises(OutsideTransaction):
+            await lean.many(INSERT_RESERVATION, [reservation_args(held("batch"))])
+    assert await db.read(lambda conn: reservations.get(conn, "batch")) is None
