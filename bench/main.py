@@ -8,6 +8,9 @@ Per backend:
            beside a fresh one seeded like the main phase; checkSignal p50 on both in
            alternating rounds; server RSS after the load.
   snapshots (PostgreSQL) 100,000 active clients; `riskgate run-job snapshots` timed.
+  fanout   fresh database, funded clients written set-based; checkSignals of one master
+           signal for N clients against the same N checkSignal calls one by one, and a
+           larger batch with the server's RSS.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from bench import profiling, seed_api, seed_bulk, workloads
+from bench import fanout, profiling, seed_api, seed_bulk, workloads
 from bench.databases import BenchDatabase, DatabaseFactory, postgres_reachable
 from bench.http import Connection
 from bench.measure import (
@@ -52,7 +55,7 @@ from bench.server import (
 )
 
 RESULTS = Path("bench-results")
-FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots")
+FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots", "fanout")
 MAIN_FIGURES = ("check", "exposure", "global", "trades")
 
 
@@ -72,6 +75,9 @@ class Sizes:
     history_closed: int  # closed trades in all
     history_open: int  # open positions in all (one per client)
     snapshot_clients: int
+    fanout_small: int  # signals (and clients) of the batch timed against one by one
+    fanout_large: int  # signals (and clients) of the large batch
+    fanout_repeats: int
 
 
 QUICK = Sizes(
@@ -89,6 +95,9 @@ QUICK = Sizes(
     history_closed=100_000,
     history_open=10_000,
     snapshot_clients=10_000,
+    fanout_small=200,
+    fanout_large=2_000,
+    fanout_repeats=2,
 )
 FULL = Sizes(
     clients=1000,
@@ -105,6 +114,9 @@ FULL = Sizes(
     history_closed=1_000_000,
     history_open=10_000,
     snapshot_clients=100_000,
+    fanout_small=1_000,
+    fanout_large=10_000,
+    fanout_repeats=3,
 )
 
 
@@ -654,6 +666,33 @@ async def history_phase(run: Run, backend: str) -> None:
     }
 
 
+async def fanout_phase(run: Run, backend: str) -> None:
+    """Fresh database and server; the fan-out rows."""
+    s = run.sizes
+    db = await run.factory.create(backend, "fanout")
+    run_cli(["migrate"], server_env(db.url))
+    plan = seed_bulk.HistoryPlan(clients=s.fanout_large, closed=0, open_positions=0, prefix="f")
+    log(f"{backend}: fan-out: writing {plan.clients:,} funded clients")
+    if backend == "postgres":
+        assert db.pg_dsn is not None
+        await seed_bulk.seed_postgres(db.pg_dsn, plan)
+    else:
+        assert db.sqlite_path is not None
+        await asyncio.to_thread(seed_bulk.seed_sqlite, db.sqlite_path, plan)
+    server = await run.start_server(db, "fanout")
+    rows, raw = await fanout.measure(
+        backend,
+        server,
+        run.endpoint(server),
+        [plan.client_id(n) for n in range(plan.clients)],
+        small=s.fanout_small,
+        repeats=s.fanout_repeats,
+        log=log,
+    )
+    run.rows.extend(rows)
+    run.raw.setdefault(backend, {})["fanout"] = raw
+
+
 def snapshot_job_available(env: dict[str, str]) -> bool:
     """Ask the CLI which jobs it knows, without running one."""
     try:
@@ -800,6 +839,8 @@ async def amain(options: Options) -> int:
                 await _guarded(run, backend, "main", main_phase(run, backend))
             if "history" in only:
                 await _guarded(run, backend, "history", history_phase(run, backend))
+            if "fanout" in only:
+                await _guarded(run, backend, "fanout", fanout_phase(run, backend))
         if "snapshots" in only and "postgres" in backends:
             await _guarded(run, "postgres", "snapshots", snapshot_phase(run))
     finally:

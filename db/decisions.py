@@ -78,8 +78,8 @@ def _result_json(decision: Decision) -> dict[str, Any]:
 _GET = Sql(f"SELECT {DECISION.sql('d')} FROM risk_decisions d WHERE d.signal_id = ?")
 INSERT_DECISION = Sql(
     "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
-    " volume, notional, result, checked_at, reservation_expires_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    " volume, notional, result, checked_at, reservation_expires_at, requested_volume,"
+    " fitted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
 
@@ -89,7 +89,7 @@ async def get_decision(conn: Conn, signal_id: str) -> tuple[Decision, str] | Non
     if row is None:
         return None
     stored = DECISION.decode(row)
-    return _decision_from(stored), stored["fingerprint"]
+    return decision_from(stored), stored["fingerprint"]
 
 
 def decision_args(
@@ -108,7 +108,13 @@ def decision_args(
         json.dumps(_result_json(decision), separators=(",", ":")),
         decision.checked_at,
         decision.reservation_expires_at,
+        decision.requested,
+        fitted_by_text(decision.fitted_by),
     )
+
+
+def fitted_by_text(checks: tuple[LimitCheck, ...]) -> str:
+    return ",".join(c.value for c in checks)
 
 
 async def insert_decision(
@@ -128,10 +134,10 @@ async def list_decisions(conn: AsyncConnection, client_id: str, *, limit: int) -
         .order_by(risk_decisions.c.checked_at.desc(), risk_decisions.c.id.desc())
         .limit(limit)
     )
-    return [_decision_from(DECISION.decode(row)) for row in await conn.execute(stmt)]
+    return [decision_from(DECISION.decode(row)) for row in await conn.execute(stmt)]
 
 
-def _decision_from(m: Any) -> Decision:
+def decision_from(m: Any) -> Decision:
     stored = m["result"]
     p = stored["profile"]
     limits = RiskLimits(
@@ -176,4 +182,6 @@ def _decision_from(m: Any) -> Decision:
         checked_at=m["checked_at"],
         decision_id=int(m["id"]),
         reservation_expires_at=m["reservation_expires_at"],
+        requested_volume=m["requested_volume"],
+        fitted_by=tuple(LimitCheck(c) for c in (m["fitted_by"] or "").split(",") if c),
     )

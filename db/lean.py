@@ -169,6 +169,22 @@ class Lean:
         except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
 
+    async def many(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (a batch's inserts), in one round trip."""
+        self._require_transaction(writes=True)
+        if not rows:
+            return
+        try:
+            if self.is_pg:
+                await self._driver.executemany(sql.pg, rows)
+            else:
+                await self._driver.executemany(sql.sqlite, [self._args(r) for r in rows])
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except DRIVER_ERRORS as error:
+            raise await self._failed(error) from error
+
 
 def _no_connection() -> None:
     return None

@@ -334,6 +334,11 @@ DECISION_KEY: Shape[tuple[int, str]] = Shape(
     risk_decisions, ("id", "fingerprint"), lambda v: (v["id"], v["fingerprint"])
 )
 
+# The decision id stored for a signal: (signal id, decision id).
+SIGNAL_DECISION: Shape[tuple[str, int]] = Shape(
+    risk_decisions, ("signal_id", "id"), lambda v: (v["signal_id"], v["id"])
+)
+
 # A full stored decision, as values by name (the result JSON decoded).
 DECISION: Shape[Values] = Shape(
     risk_decisions,
@@ -348,6 +353,8 @@ DECISION: Shape[Values] = Shape(
         "result",
         "checked_at",
         "reservation_expires_at",
+        "requested_volume",
+        "fitted_by",
     ),
     lambda v: v,
 )

@@ -292,6 +292,10 @@ risk_decisions = Table(
     Column("result", JSON, nullable=False),
     Column("checked_at", UTCDateTime(), nullable=False),
     Column("reservation_expires_at", UTCDateTime()),
+    # Before a fit; NULL on decisions stored before fitting existed (= volume).
+    Column("requested_volume", ExactDecimal()),
+    # The checks that bound a fitted volume, comma-separated; empty or NULL when not fitted.
+    Column("fitted_by", String(400)),
     Index("ix_risk_decisions_client_checked", "client_id", "checked_at"),
 )
 

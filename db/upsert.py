@@ -15,6 +15,13 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+async def insert_ignore(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert unless the key exists (get-or-create without a race)."""
+    await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(), values)
+
+
 async def upsert(
     conn: AsyncConnection,
     table: Table,

@@ -63,6 +63,8 @@ ROLE_TABLE: dict[str, Scope] = {
     "updateRiskProfile": Scope.OWN,
     "checkSignal.dryRun": Scope.OWN,
     "checkSignal": Scope.STAFF,
+    "checkSignals.dryRun": Scope.OWN,
+    "checkSignals": Scope.STAFF,
     "releaseSignal": Scope.STAFF,
     "recordTradeOpened": Scope.STAFF,
     "recordTradeClosed": Scope.STAFF,

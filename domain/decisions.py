@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from domain.checks import CheckResult
+from domain.checks import CheckResult, LimitCheck
 from domain.errors import BadInput
 from domain.exposure import ExposureReport
 from domain.instruments import normalize_symbol
@@ -61,3 +61,11 @@ class Decision:
     checked_at: datetime
     decision_id: int | None = None
     reservation_expires_at: datetime | None = None
+    # The volume asked for (or sized) before any fit; None means the decided volume.
+    requested_volume: Decimal | None = None
+    # The checks that bound a fitted volume; empty unless the volume was reduced.
+    fitted_by: tuple[LimitCheck, ...] = ()
+
+    @property
+    def requested(self) -> Decimal:
+        return self.result.volume if self.requested_volume is None else self.requested_volume

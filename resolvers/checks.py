@@ -21,17 +21,16 @@ from db import protections as protections_db
 from db.checkstate import CheckState, load_check_state, save_check
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
-from domain.checks import ClientState, Signal, evaluate, platform_state
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
-from domain.exposure import Reservation, exposure_report, with_reservation
-from domain.instruments import Instrument, known_instrument, notional, validate_volume
+from domain.instruments import Instrument, known_instrument
 from domain.ledger import validate_trade_id
 from domain.limits import PlatformLimits
 from domain.profile import RiskProfile, default_profile
 from domain.protections import spend
-from domain.sizing import PositionSizing, size_position
+from domain.sizing import PositionSizing
 from domain.values import Direction, validate_page_limit
+from resolvers.decide import assess, hold, sizing
 from resolvers.deps import Deps
 from resolvers.exposure import (
     ClientSnapshot,
@@ -44,25 +43,6 @@ log = logging.getLogger("riskgate.checks")
 MAX_DECISIONS = 500
 
 
-def _sizing(
-    request: SignalRequest,
-    instrument: Instrument,
-    profile: RiskProfile,
-    limits: PlatformLimits,
-    equity: Decimal,
-) -> PositionSizing:
-    assert request.stop_loss is not None
-    return size_position(
-        equity=equity,
-        risk_per_trade_percent=profile.limits.risk_per_trade_percent,
-        entry_price=request.entry_price,
-        stop_loss=request.stop_loss,
-        instrument=instrument,
-        max_position_size=profile.limits.max_position_size,
-        platform_max_position_size=limits.max_position_size,
-    )
-
-
 def _decide(
     state: CheckState,
     request: SignalRequest,
@@ -70,6 +50,8 @@ def _decide(
     limits: PlatformLimits,
     now: datetime,
     guards: protections_db.CheckGuards,
+    *,
+    fit: bool = False,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
     instrument = known_instrument(state.instrument, request.symbol)
@@ -88,35 +70,18 @@ def _decide(
         reservations.live_reservations(state.totals, state.expired),
         state.platform_realized,
     )
-    volume = request.volume
-    if volume is None:
-        volume = _sizing(request, instrument, profile, limits, client.exposure.equity).volume
-    validate_volume(volume, instrument)
     catalog_view = {**client.catalog, **platform.catalog, instrument.symbol: instrument}
-    signal = Signal(
-        request.signal_id,
-        request.client_id,
-        request.symbol,
-        request.direction,
-        volume,
-        request.entry_price,
-        request.stop_loss,
-    )
-    result = evaluate(
-        signal,
+    decision = assess(
+        request,
         instrument,
         profile,
-        ClientState(client.exposure, client.books, client.reservations, catalog_view),
-        platform_state(platform.exposure, limits, platform.reserved_volume, request.symbol),
-        guards.state,
-    )
-    decision = Decision(
-        signal_id=request.signal_id,
-        client_id=request.client_id,
-        result=result,
-        exposure=exposure_report(client.exposure, now),
-        profile=profile,
-        checked_at=now,
+        limits,
+        client,
+        platform,
+        catalog_view,
+        now,
+        guards=guards.state,
+        fit=fit,
     )
     return decision, instrument, client
 
@@ -133,7 +98,7 @@ async def _state(conn: Conn, deps: Deps, request: SignalRequest, now: datetime) 
 
 
 async def check_signal(
-    deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool
+    deps: Deps, caller: Caller, request: SignalRequest, *, dry_run: bool, fit: bool = False
 ) -> Decision:
     """Decide a signal; a normal (reserving) check stores the decision and the reservation."""
     authorize(caller, "checkSignal.dryRun" if dry_run else "checkSignal")
@@ -144,10 +109,10 @@ async def check_signal(
     try:
         async with asyncio.timeout(deps.check_timeout):
             if dry_run:
-                decision = await _dry_run(deps, request, now)
+                decision = await _dry_run(deps, request, now, fit=fit)
             else:
                 decision = await deps.db.write_direct(
-                    lambda lean: _reserving(lean, deps, request, now)
+                    lambda lean: _reserving(lean, deps, request, now, fit=fit)
                 )
     except RiskgateError:
         raise
@@ -182,7 +147,9 @@ async def _guards(
     )
 
 
-async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+async def _dry_run(
+    deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
+) -> Decision:
     async def work(lean: Lean) -> tuple[PlatformLimits, CheckState, protections_db.CheckGuards]:
         limits, _ = await platform_db.get_limits(lean)
         state = await _state(lean, deps, request, now)
@@ -190,11 +157,13 @@ async def _dry_run(deps: Deps, request: SignalRequest, now: datetime) -> Decisio
 
     limits, state, guards = await deps.db.read_direct(work)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _ = _decide(state, request, profile, limits, now, guards)
+    decision, _, _ = _decide(state, request, profile, limits, now, guards, fit=fit)
     return decision
 
 
-async def _reserving(lean: Lean, deps: Deps, request: SignalRequest, now: datetime) -> Decision:
+async def _reserving(
+    lean: Lean, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
+) -> Decision:
     """The whole reserving check: driver-level statements only (one hop on SQLite)."""
     limits, _ = await platform_db.get_limits(lean, lock=True)
     state = await _state(lean, deps, request, now)
@@ -210,29 +179,13 @@ async def _reserving(lean: Lean, deps: Deps, request: SignalRequest, now: dateti
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
     guards = await _guards(lean, deps, request, now)
-    decision, instrument, client = _decide(state, request, profile, limits, now, guards)
+    decision, instrument, client = _decide(state, request, profile, limits, now, guards, fit=fit)
     rate_cap = decision.profile.protections.max_signals_per_minute
     if rate_cap is not None:
         # Every reserving check spends from the bucket, approved or refused.
         bucket = spend(guards.state.bucket, rate_cap, now)
         await protections_db.save_bucket(lean, request.client_id, bucket, seen_seq=guards.rate_seq)
-    result = decision.result
-    held = None
-    if result.passes:
-        expires_at = now + deps.reservation_ttl
-        held = Reservation(
-            request.signal_id,
-            request.client_id,
-            request.symbol,
-            request.direction,
-            result.volume,
-            notional(result.volume, request.entry_price, instrument),
-            expires_at,
-        )
-        after = with_reservation(client.exposure, held)
-        decision = replace(
-            decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
-        )
+    decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
     decision_id = await save_check(
         lean,
         decision,
@@ -292,4 +245,4 @@ async def position_size(
         state.client_reservations,
         state.client_realized,
     )
-    return _sizing(request, instrument, profile, limits, client.exposure.equity)
+    return sizing(request, instrument, profile, limits, client.exposure.equity)

@@ -56,6 +56,8 @@ class Deps:
     reservation_ttl: timedelta = timedelta(seconds=300)
     # A risk check that takes longer than this fails closed.
     check_timeout: float = 5.0
+    # The most signals one checkSignals call may hold.
+    max_batch: int = 10_000
     now: Callable[[], datetime] = utc_now
     # Receives alerts after their transaction committed; the service plugs in its bus.
     publish: Publish = field(default=_drop)

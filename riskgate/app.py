@@ -243,6 +243,7 @@ def create_app(
             calendar=settings.calendar,
             reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
             check_timeout=settings.statement_timeout_ms / 1000,
+            max_batch=settings.max_batch,
             now=now or utc_now,
             publish=bus.publish,
             subscribe=counted_feed(bus.subscribe),

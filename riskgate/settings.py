@@ -36,9 +36,12 @@ class Settings(BaseSettings):
     reservation_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     statement_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    # Large enough for a checkSignals call of max_batch signals.
+    max_body_bytes: int = Field(default=4_000_000, ge=1_000)
     # How long a request body may take to arrive before the request is refused (408).
     body_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    # The most signals one checkSignals call may hold.
+    max_batch: int = Field(default=10_000, ge=1, le=100_000)
     auto_migrate: bool = True
     log_level: str = "INFO"
     # Observability: log lines as text or one JSON object per line; browser origins allowed

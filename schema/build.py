@@ -31,6 +31,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.batching import BatchesPauseCollector
 from schema.errors import CodedErrors, RequestRefused
 from schema.mutation import Mutation
 from schema.query import Query
@@ -147,6 +148,7 @@ def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -
     extensions: list[Any] = [
         *observers,
         CodedErrors,
+        BatchesPauseCollector,
         lambda: ParserCache(maxsize=512),
         lambda: CheckedRequest(hide_suggestions=hide_suggestions),
         lambda: AddValidationRules(LIMIT_RULES),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import checks, instruments, ledger, marks, modes, platform, profiles
+from resolvers import batch, checks, instruments, ledger, marks, modes, platform, profiles
 from schema.context import Info
 from schema.enums import TradingMode
 from schema.inputs import (
@@ -28,6 +28,13 @@ from schema.types import (
     RiskCheckView,
     RiskProfileView,
     TradeView,
+)
+
+FIT_DESCRIPTION = (
+    "Approve a signal that fails only checks a smaller volume can satisfy at the largest"
+    " multiple of the lot step, not above the requested volume and not below the minimum,"
+    " at which every check passes (see `requestedVolume` and `fittedBy`). Checks no volume"
+    " can satisfy are never fitted."
 )
 
 
@@ -80,10 +87,54 @@ class Mutation:
                 )
             ),
         ] = False,
+        fit: Annotated[bool, strawberry.argument(description=FIT_DESCRIPTION)] = False,
     ) -> RiskCheckView:
         ctx = info.context
-        decision = await checks.check_signal(ctx.deps, ctx.user, signal.request(), dry_run=dry_run)
+        decision = await checks.check_signal(
+            ctx.deps, ctx.user, signal.request(), dry_run=dry_run, fit=fit
+        )
         return RiskCheckView.of(decision)
+
+    @strawberry.mutation(
+        description=(
+            "Check a list of signals (any clients, any instruments) in one request and one"
+            " transaction, with exactly the answers the same signals checked one by one in"
+            " list order would get: each later signal sees the reservations of the earlier"
+            " approved ones. Answers come back in input order; each is stored as its own"
+            " decision. A signal id already checked returns its first decision; the same id"
+            " twice in the list with different values is a CONFLICT, and then nothing is"
+            " stored. All of the batch is stored, or none of it. A reserving batch: service and"
+            " admin; a dry run is also open to a client for its own signals."
+        ),
+    )
+    async def check_signals(
+        self,
+        info: Info,
+        signals: Annotated[
+            list[SignalInput],
+            strawberry.argument(
+                description=(
+                    "The signals, at most RISKGATE_MAX_BATCH (default 10,000). A client's"
+                    " dry run may hold only its own signals."
+                )
+            ),
+        ],
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "True: evaluate only, store and reserve nothing; each signal is checked as if"
+                    " alone (also open to a client for its own signals)."
+                )
+            ),
+        ] = False,
+        fit: Annotated[bool, strawberry.argument(description=FIT_DESCRIPTION)] = False,
+    ) -> list[RiskCheckView]:
+        ctx = info.context
+        found = await batch.check_signals(
+            ctx.deps, ctx.user, [s.request() for s in signals], dry_run=dry_run, fit=fit
+        )
+        return [RiskCheckView.of(d) for d in found]
 
     @strawberry.mutation(
         description=(

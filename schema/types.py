@@ -620,38 +620,74 @@ class RiskCheckView:
     )
     volume: Decimal = strawberry.field(
         description=(
-            "The volume checked (lots): the one sent, or the sized one when volume was omitted."
+            "The volume checked (lots): the one sent, or the sized one when volume was omitted; "
+            "with fit, the approved volume."
         )
     )
     notional: Decimal = strawberry.field(
         description="The signal's notional at its entry price (account currency)."
     )
-    violations: list[ViolationView] = strawberry.field(
-        description="Every failing check; empty when passes."
-    )
-    headroom: list[HeadroomView] = strawberry.field(
-        description="Room left under each finite limit, before the signal."
-    )
-    exposure: ExposureView = strawberry.field(
+    _decision: strawberry.Private[Decision]
+
+    # The other fields are built only when selected: a batch answers thousands of checks
+    # and callers mostly select a few scalars.
+    @strawberry.field(description="Every failing check; empty when passes.")
+    def violations(self) -> list[ViolationView]:
+        return [ViolationView.of(v) for v in self._decision.result.violations]
+
+    @strawberry.field(description="Room left under each finite limit, before the signal.")
+    def headroom(self) -> list[HeadroomView]:
+        return HeadroomView.all_of(self._decision.result.headroom)
+
+    @strawberry.field(
         description=(
             "The client's exposure when decided (with the new reservation when one was taken)."
         )
     )
-    profile: RiskProfileView = strawberry.field(
-        description="The client's profile used for the decision."
-    )
-    decision_id: strawberry.ID | None = strawberry.field(
+    def exposure(self) -> ExposureView:
+        return ExposureView.of(self._decision.exposure)
+
+    @strawberry.field(description="The client's profile used for the decision.")
+    def profile(self) -> RiskProfileView:
+        return RiskProfileView.of(self._decision.profile)
+
+    @strawberry.field(
         description="Id of the stored decision; null for a dry run (nothing is stored)."
     )
-    reservation_expires_at: datetime | None = strawberry.field(
+    def decision_id(self) -> strawberry.ID | None:
+        found = self._decision.decision_id
+        return None if found is None else strawberry.ID(str(found))
+
+    @strawberry.field(
         description=(
             "When the reservation lapses if no trade consumes it and it is not released; null when "
             "nothing was reserved (failed check or dry run)."
         )
     )
-    checked_at: datetime = strawberry.field(
-        description="When the decision was taken (a replay returns the first one's)."
+    def reservation_expires_at(self) -> datetime | None:
+        return self._decision.reservation_expires_at
+
+    @strawberry.field(description="When the decision was taken (a replay returns the first one's).")
+    def checked_at(self) -> datetime:
+        return self._decision.checked_at
+
+    @strawberry.field(
+        description=(
+            "The volume asked for, or sized from the stop when none was given. With fit it"
+            " may be above the approved `volume`."
+        )
     )
+    def requested_volume(self) -> Decimal:
+        return round2(self._decision.requested)
+
+    @strawberry.field(
+        description=(
+            "The checks that bound a fitted volume: each failed at the requested volume and"
+            " fails one lot step above the approved one. Empty when the volume was not reduced."
+        )
+    )
+    def fitted_by(self) -> list[LimitCheck]:
+        return list(self._decision.fitted_by)
 
     @classmethod
     def of(cls, d: Decision) -> RiskCheckView:
@@ -661,13 +697,7 @@ class RiskCheckView:
             passes=d.result.passes,
             volume=round2(d.result.volume),
             notional=round2(d.result.notional),
-            violations=[ViolationView.of(v) for v in d.result.violations],
-            headroom=HeadroomView.all_of(d.result.headroom),
-            exposure=ExposureView.of(d.exposure),
-            profile=RiskProfileView.of(d.profile),
-            decision_id=None if d.decision_id is None else strawberry.ID(str(d.decision_id)),
-            reservation_expires_at=d.reservation_expires_at,
-            checked_at=d.checked_at,
+            _decision=d,
         )
 
 

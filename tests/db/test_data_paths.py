@@ -121,3 +121,12 @@ async def test_a_read_only_unit_does_not_write(db: Database) -> None:
     with pytest.raises(OutsideTransaction):
         await db.read_direct(write)
     assert await db.read(lambda conn: reservations.get(conn, "read-only")) is None
+
+
+async def test_a_driver_batch_outside_a_transaction_fails_loudly(db: Database) -> None:
+    async with db.writer.connect() as conn:
+        async with conn.begin():
+            lean = await Lean.of(conn)
+        with pytest.raises(OutsideTransaction):
+            await lean.many(INSERT_RESERVATION, [reservation_args(held("batch"))])
+    assert await db.read(lambda conn: reservations.get(conn, "batch")) is None

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The largest string that still fits under the default 1 MB body limit with its envelope,
+from riskgate.settings import Settings
+
+# The service's default body limit; a string that still fits under it with its envelope,
 # and one that does not (the body limit must answer it with a coded 413).
-NEAR_BODY_LIMIT = 900_000
-OVER_BODY_LIMIT = 1_000_001
+BODY_LIMIT: int = Settings.model_fields["max_body_bytes"].default
+NEAR_BODY_LIMIT = BODY_LIMIT - 100_000
+OVER_BODY_LIMIT = BODY_LIMIT + 1
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ STRINGS: tuple[Hostile, ...] = (
     _h("EURUSD\x00", "nul-suffix", refuse=True),
     _h("alice\n", "trailing-newline", refuse=False),
     _h("x" * 129, "over-column-width", refuse=False),
-    _h("A" * NEAR_BODY_LIMIT, "near-1MB", refuse=False),
-    _h("A" * OVER_BODY_LIMIT, "over-1MB", refuse=True),
+    _h("A" * NEAR_BODY_LIMIT, "near-limit", refuse=False),
+    _h("A" * OVER_BODY_LIMIT, "over-limit", refuse=True),
     _h("'; DROP TABLE trades; --", "quote-injection", refuse=False),
     _h("\u202egnp.exe", "bidi-override", refuse=False),
     _h("𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "astral", refuse=False),

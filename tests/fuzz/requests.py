@@ -353,6 +353,17 @@ class Builder:
     def _fix_arguments(self, variables: dict[str, Any]) -> None:
         if self.operation == "positionSize":
             self._fix_stop(variables)
+        if self.operation == "checkSignals" and isinstance(variables.get("signals"), list):
+            # One id twice in a list with other values fails the whole list (CONFLICT).
+            ids: set[Any] = set()
+            distinct = []
+            for signal in variables["signals"]:
+                key = signal.get("signalId") if isinstance(signal, dict) else None
+                if isinstance(key, str) and key in ids:
+                    continue
+                ids.add(key)
+                distinct.append(signal)
+            variables["signals"] = distinct
         if self.operation == "updateMarkPrices" and isinstance(variables.get("prices"), list):
             seen: set[str] = set()
             unique = []

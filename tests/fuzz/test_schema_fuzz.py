@@ -156,11 +156,13 @@ REPLAYED: dict[str, tuple[str, ...] | None] = {
     "recordTradeClosed": None,
     "recordCashFlow": None,
     "checkSignal": ("signalId", "clientId", "passes", "volume", "notional", "decisionId"),
+    "checkSignals": ("signalId", "clientId", "passes", "volume", "notional", "decisionId"),
 }
 
 
 def replay(driver: Driver, request: Request, first: Answer) -> None:
-    if request.operation == "checkSignal" and request.variables.get("dryRun", False) is not False:
+    checks = ("checkSignal", "checkSignals")
+    if request.operation in checks and request.variables.get("dryRun", False) is not False:
         return  # a dry run is not keyed
     before = driver.fingerprint()
     again = driver.send(request)
@@ -173,7 +175,10 @@ def replay(driver: Driver, request: Request, first: Answer) -> None:
     fields = REPLAYED[request.operation]
     one, two = first.data[request.operation], again.data[request.operation]
     if fields is not None:
-        one, two = ({k: d[k] for k in fields} for d in (one, two))
+        if isinstance(one, list):  # a batch: each answer in list order
+            one, two = ([{k: d[k] for k in fields} for d in ds] for ds in (one, two))
+        else:
+            one, two = ({k: d[k] for k in fields} for d in (one, two))
     assert one == two, f"the same event again answered differently{context}"
     driver.tally.replays += 1
 
@@ -247,6 +252,11 @@ def remember(world: World, request: Request, answer: Answer) -> None:
             world.early_closes.append(entry)
     elif request.operation == "checkSignal" and data["reservationExpiresAt"]:
         world.signals.append((data["signalId"], data["clientId"]))
+    elif request.operation == "checkSignals":
+        for check in data:
+            held = (check["signalId"], check["clientId"])
+            if check["reservationExpiresAt"] and held not in world.signals:
+                world.signals.append(held)
     elif request.operation == "releaseSignal":
         world.signals[:] = [s for s in world.signals if s[0] != variables["signalId"]]
     elif request.operation == "upsertInstrument" and data["symbol"] not in world.symbols:

@@ -82,6 +82,40 @@ async def test_decisions_by_outcome_and_operation_latency(api: GraphQLClient) ->
     )
 
 
+BATCH = """
+mutation Batch($signals: [SignalInput!]!, $dryRun: Boolean!) {
+  checkSignals(signals: $signals, dryRun: $dryRun) { passes }
+}
+"""
+
+
+async def test_a_batch_counts_each_new_decision_once(api: GraphQLClient) -> None:
+    await deposit(api, "alice", "100000")
+    await deposit(api, "bob", "100000")
+    await api.ok(CHECK, {"signal": signal("b-0", "bob", "0.10"), "dryRun": False})
+    before = await scrape(api.http)
+    signals = [
+        signal("b-1", "alice", "0.10"),
+        signal("b-2", "alice", "50"),
+        signal("b-1", "alice", "0.10"),  # the same signal again in the list: one decision
+        signal("b-0", "bob", "0.10"),  # stored before: a replay, no new decision
+    ]
+    data = await api.ok(BATCH, {"signals": signals, "dryRun": False})
+    assert [c["passes"] for c in data["checkSignals"]] == [True, False, True, True]
+    dry = await api.ok(BATCH, {"signals": signals[:2], "dryRun": True})
+    dry_outcomes = ["passed" if c["passes"] else "refused" for c in dry["checkSignals"]]
+    after = await scrape(api.http)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    decided = "riskgate_risk_decisions_total"
+    assert moved(decided, outcome="passed", dry_run="false") == 1
+    assert moved(decided, outcome="refused", dry_run="false") == 1
+    for outcome in ("passed", "refused"):
+        assert moved(decided, outcome=outcome, dry_run="true") == dry_outcomes.count(outcome)
+
+
 async def test_alerts_by_kind_and_level_are_counted_and_logged(
     api: GraphQLClient, caplog: pytest.LogCaptureFixture
 ) -> None:
