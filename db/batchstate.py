@@ -24,12 +24,14 @@ from db.rows import (
     BOOK,
     CLIENT_ID,
     DECISION,
+    GUARD,
     INSTRUMENT,
     PROFILE,
     REALIZED,
     RESERVATION,
     RESERVATION_TOTAL,
     SIGNAL_DECISION,
+    Guard,
     Joined,
 )
 from db.tables import accounts, risk_profiles
@@ -41,6 +43,7 @@ from domain.instruments import Instrument
 from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import DEFAULT_LIMITS, RiskProfile
+from domain.protections import GuardState, RateBucket
 from domain.values import TradingMode
 
 
@@ -226,3 +229,53 @@ async def save_batch(
         return {}
     ids = _list(lean, [s.decision.signal_id for s in stored])
     return dict(map(SIGNAL_DECISION.decode, await lean.rows(_IDS.on(lean), ids)))
+
+
+_CLIENT_GUARD = Joined(client=("g", CLIENT_ID), guard=("g", GUARD))
+_GUARDS = _InList(f"SELECT {_CLIENT_GUARD.sql()} FROM client_guards g WHERE g.client_id @IN")
+_CLIENT_WEEK = Joined(client=("w", CLIENT_ID), week=("w", REALIZED))
+_WEEKS = _InList(
+    f"SELECT {_CLIENT_WEEK.sql()} FROM client_weekly_pnl w"
+    " WHERE w.trading_week = ? AND w.client_id @IN"
+)
+# The batch holds the platform lock, which every reserving check takes first, so nothing
+# can have moved a bucket since it was read: the new tokens are set and the version bumped.
+_SET_BUCKETS = Sql(
+    "INSERT INTO client_guards (client_id, loss_streak, rate_tokens, rate_at, rate_seq)"
+    " VALUES (?, 0, ?, ?, 1)"
+    " ON CONFLICT (client_id) DO UPDATE SET rate_tokens = excluded.rate_tokens,"
+    " rate_at = excluded.rate_at, rate_seq = client_guards.rate_seq + 1"
+)
+
+
+async def load_guards(
+    conn: AsyncConnection, client_ids: Sequence[str], week: date, now: datetime
+) -> dict[str, GuardState]:
+    """Every client's protection state as of `now`, in two statements for the whole batch."""
+    lean = await Lean.of(conn)
+    guards: dict[str, Guard] = {}
+    for row in await lean.rows(_GUARDS.on(lean), _list(lean, client_ids)):
+        found = _CLIENT_GUARD.decode(row)
+        guards[found["client"]] = found["guard"]
+    weeks: dict[str, Decimal] = {}
+    for row in await lean.rows(_WEEKS.on(lean), week, _list(lean, client_ids)):
+        found = _CLIENT_WEEK.decode(row)
+        weeks[found["client"]] = found["week"]
+    out: dict[str, GuardState] = {}
+    for client_id in client_ids:
+        guard = guards.get(client_id) or Guard()
+        out[client_id] = GuardState(
+            now=now,
+            realized_week=weeks.get(client_id, ZERO),
+            streak=guard.streak,
+            bucket=guard.bucket,
+        )
+    return out
+
+
+async def save_buckets(conn: AsyncConnection, buckets: dict[str, RateBucket]) -> None:
+    """The signal-rate buckets the batch spent from, in one statement."""
+    lean = await Lean.of(conn)
+    await lean.many(
+        _SET_BUCKETS, [(client, b.tokens, b.at) for client, b in sorted(buckets.items())]
+    )

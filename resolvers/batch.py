@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db import platform as platform_db
 from db import reservations
-from db.batchstate import BatchState, Stored, ensure_clients, load_batch_state, save_batch
+from db.batchstate import (
+    BatchState,
+    Stored,
+    ensure_clients,
+    load_batch_state,
+    load_guards,
+    save_batch,
+    save_buckets,
+)
 from domain.access import Caller, authorize, client_scope
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.equity import AccountState
@@ -30,6 +38,7 @@ from domain.instruments import known_instrument
 from domain.limits import PlatformLimits
 from domain.numbers import ZERO
 from domain.profile import RiskProfile, default_profile
+from domain.protections import RateBucket, spend
 from resolvers.decide import assess, hold
 from resolvers.deps import Deps
 from resolvers.exposure import ClientSnapshot, PlatformSnapshot, client_snapshot, platform_snapshot
@@ -227,6 +236,8 @@ async def _decide_all(
             if c not in profiles
         ]
         profiles.update(await ensure_clients(conn, fresh, at=now))
+    guards = await load_guards(conn, client_ids, deps.calendar.week_of(now), now)
+    spent: dict[str, RateBucket] = {}
     live = reservations.live_reservations(state.totals, state.expired)
     book = _Book(
         limits,
@@ -268,10 +279,17 @@ async def _decide_all(
                 book.platform,
                 state.catalog,
                 now,
+                guards=guards[request.client_id],
                 fit=fit,
             )
         except BadInput as error:
             raise _prefixed(error, index) from error
+        rate_cap = profile.protections.max_signals_per_minute
+        if reserve and rate_cap is not None:
+            # As one by one: every reserving check spends, and the next sees what is left.
+            bucket = spend(guards[request.client_id].bucket, rate_cap, now)
+            spent[request.client_id] = bucket
+            guards[request.client_id] = replace(guards[request.client_id], bucket=bucket)
         if reserve:
             decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
             if held is not None:
@@ -283,6 +301,7 @@ async def _decide_all(
     if not reserve:
         return answers
     ids = await save_batch(conn, stored, held_all, state.totals)
+    await save_buckets(conn, spent)
     return [
         a if a.decision_id is not None else replace(a, decision_id=ids[a.signal_id])
         for a in answers

@@ -330,6 +330,9 @@ class Builder:
     def _fix_object(self, type_name: str, value: dict[str, Any]) -> dict[str, Any]:
         """Keep plausible cross-field relations: a close names its trade's client, etc."""
         world = self.world
+        if type_name == "ClientCeilingsInput" and isinstance(value.get("cooldownMinutes"), int):
+            # A low floor: clients' own updates must stay reachable with plausible values.
+            value["cooldownMinutes"] = self.rng.randint(1, 30)
         if type_name == "TradeClosedInput" and isinstance(value.get("clientId"), str):
             owner = self._owner(world.open_trades + world.closed_trades, value["tradeId"])
             if owner:
@@ -355,13 +358,14 @@ class Builder:
             self._fix_stop(variables)
         if self.operation == "checkSignals" and isinstance(variables.get("signals"), list):
             # One id twice in a list with other values fails the whole list (CONFLICT).
-            ids: set[Any] = set()
+            ids: set[str] = set()
             distinct = []
             for signal in variables["signals"]:
                 key = signal.get("signalId") if isinstance(signal, dict) else None
-                if isinstance(key, str) and key in ids:
-                    continue
-                ids.add(key)
+                if isinstance(key, str):
+                    if key in ids:
+                        continue
+                    ids.add(key)
                 distinct.append(signal)
             variables["signals"] = distinct
         if self.operation == "updateMarkPrices" and isinstance(variables.get("prices"), list):
