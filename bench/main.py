@@ -8,6 +8,7 @@ Per backend:
            beside a fresh one seeded like the main phase; checkSignal p50 on both in
            alternating rounds; server RSS after the load.
   snapshots (PostgreSQL) 100,000 active clients; `riskgate run-job snapshots` timed.
+  scaling  exposure p50 by a client's history length and the database's size (bench/scaling.py).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from bench.server import (
 )
 
 RESULTS = Path("bench-results")
-FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots")
+FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots", "scaling")
 MAIN_FIGURES = ("check", "exposure", "global", "trades")
 
 
@@ -800,6 +801,10 @@ async def amain(options: Options) -> int:
                 await _guarded(run, backend, "main", main_phase(run, backend))
             if "history" in only:
                 await _guarded(run, backend, "history", history_phase(run, backend))
+            if "scaling" in only:
+                from bench.scaling import scaling_phase
+
+                await _guarded(run, backend, "scaling", scaling_phase(run, backend))
         if "snapshots" in only and "postgres" in backends:
             await _guarded(run, "postgres", "snapshots", snapshot_phase(run))
     finally:
