@@ -11,6 +11,7 @@ Per backend:
   fanout   fresh database, funded clients written set-based; checkSignals of one master
            signal for N clients against the same N checkSignal calls one by one, and a
            larger batch with the server's RSS.
+  scaling  exposure p50 by a client's history length and the database's size (bench/scaling.py).
 """
 
 from __future__ import annotations
@@ -55,7 +56,17 @@ from bench.server import (
 )
 
 RESULTS = Path("bench-results")
-FIGURES = ("floor", "check", "exposure", "global", "trades", "history", "snapshots", "fanout")
+FIGURES = (
+    "floor",
+    "check",
+    "exposure",
+    "global",
+    "trades",
+    "history",
+    "snapshots",
+    "fanout",
+    "scaling",
+)
 MAIN_FIGURES = ("check", "exposure", "global", "trades")
 
 
@@ -841,6 +852,10 @@ async def amain(options: Options) -> int:
                 await _guarded(run, backend, "history", history_phase(run, backend))
             if "fanout" in only:
                 await _guarded(run, backend, "fanout", fanout_phase(run, backend))
+            if "scaling" in only:
+                from bench.scaling import scaling_phase
+
+                await _guarded(run, backend, "scaling", scaling_phase(run, backend))
         if "snapshots" in only and "postgres" in backends:
             await _guarded(run, "postgres", "snapshots", snapshot_phase(run))
     finally:

@@ -12,6 +12,9 @@ Aggregates written: `accounts` (balance, peak, net flows, realized, open count),
 generate_series and derives the aggregates from the rows with GROUP BY; SQLite (which has
 no exact decimal in SQL) gets rows generated in Python, the aggregates summed exactly with
 Decimal, all written with executemany in one transaction.
+
+Several plans may be written into one database as long as no prefix starts another: row ids
+carry the prefix and the platform-wide aggregates are added to, not replaced.
 """
 
 from __future__ import annotations
@@ -239,7 +242,8 @@ async def seed_postgres(dsn: str, plan: HistoryPlan) -> dict[str, float]:
                 )
                 await conn.execute(
                     f"INSERT INTO trades ({', '.join(COLUMNS['trades'])}) "
-                    f"SELECT 'hc-' || c || '-' || j, {cid}, ({symbols})[1 + (c + j) % {n_sym}],"
+                    f"SELECT 'hc-' || $1::text || '-' || c || '-' || j, {cid},"
+                    f" ({symbols})[1 + (c + j) % {n_sym}],"
                     " CASE WHEN j % 2 = 0 THEN 'BUY' ELSE 'SELL' END, $6::numeric,"
                     f" ({prices})[1 + (c + j) % {n_sym}], {closed_at} - interval '1 hour',"
                     f" $7::text, 'CLOSED', ({prices})[1 + (c + j) % {n_sym}], {closed_at},"
@@ -262,21 +266,26 @@ async def seed_postgres(dsn: str, plan: HistoryPlan) -> dict[str, float]:
                 await conn.execute(
                     "INSERT INTO client_daily_pnl (client_id, trading_day, realized)"
                     " SELECT client_id, (closed_at AT TIME ZONE 'UTC')::date, sum(realized_pnl)"
-                    " FROM trades WHERE status = 'CLOSED' AND trade_id LIKE 'hc-%'"
-                    " GROUP BY 1, 2"
+                    " FROM trades WHERE status = 'CLOSED'"
+                    " AND trade_id LIKE 'hc-' || $1::text || '-%'"
+                    " GROUP BY 1, 2",
+                    plan.prefix,
                 )
                 await conn.execute(
                     "INSERT INTO platform_daily_pnl (trading_day, realized)"
-                    " SELECT trading_day, sum(realized) FROM client_daily_pnl GROUP BY 1"
+                    " SELECT trading_day, sum(realized) FROM client_daily_pnl"
+                    " WHERE client_id LIKE $1::text || '%' GROUP BY 1"
                     " ON CONFLICT (trading_day) DO UPDATE"
-                    " SET realized = platform_daily_pnl.realized + excluded.realized"
+                    " SET realized = platform_daily_pnl.realized + excluded.realized",
+                    plan.prefix,
                 )
                 timings["daily_pnl"] = time.perf_counter() - started
                 started = time.perf_counter()
             if plan.open_positions:
                 await conn.execute(
                     f"INSERT INTO trades ({', '.join(COLUMNS['trades'])}) "
-                    f"SELECT 'ho-' || c, {cid}, ({symbols})[1 + c % {n_sym}], 'BUY', $3::numeric,"
+                    f"SELECT 'ho-' || $1::text || '-' || c, {cid}, ({symbols})[1 + c % {n_sym}],"
+                    " 'BUY', $3::numeric,"
                     f" ({prices})[1 + c % {n_sym}], $4::timestamptz - interval '2 hours',"
                     " $5::text, 'OPEN', NULL, NULL, NULL, NULL, $4::timestamptz"
                     " FROM generate_series(0, $2::integer - 1) c",
@@ -290,7 +299,9 @@ async def seed_postgres(dsn: str, plan: HistoryPlan) -> dict[str, float]:
                     f"INSERT INTO client_positions ({', '.join(COLUMNS['client_positions'])})"
                     " SELECT client_id, symbol, direction, sum(volume),"
                     " sum(volume * entry_price), count(*) FROM trades"
-                    " WHERE status = 'OPEN' AND trade_id LIKE 'ho-%' GROUP BY 1, 2, 3"
+                    " WHERE status = 'OPEN' AND trade_id LIKE 'ho-' || $1::text || '-%'"
+                    " GROUP BY 1, 2, 3",
+                    plan.prefix,
                 )
                 await conn.execute(
                     "INSERT INTO instrument_positions"
@@ -410,7 +421,7 @@ def seed_sqlite(path: Path, plan: HistoryPlan) -> dict[str, float]:
                     pnl = WIN if j % 2 == 0 else LOSS
                     client_days[(cid, closes[j].date())] += pnl
                     yield (
-                        f"hc-{c}-{j}",
+                        f"hc-{plan.prefix}-{c}-{j}",
                         cid,
                         symbols[k],
                         "BUY" if j % 2 == 0 else "SELL",
@@ -457,7 +468,7 @@ def seed_sqlite(path: Path, plan: HistoryPlan) -> dict[str, float]:
                 "trades",
                 (
                     (
-                        f"ho-{c}",
+                        f"ho-{plan.prefix}-{c}",
                         cid,
                         symbols[c % n_sym],
                         "BUY",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -11,32 +10,16 @@ import pytest
 
 from riskgate.app import create_app
 from riskgate.settings import Settings
-from tests.backends import (
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.databases import (
     SqliteTemplate,
     create_postgres_database,
     drop_postgres_database,
     reset_postgres,
     unavailable,
 )
-from tests.client import GraphQLClient
-
-TEST_SECRET = "riskgate-test-secret-0123456789abcdef"
-
-
-class Clock:
-    """A settable clock for trading-day and expiry tests (time, not the database, is faked)."""
-
-    def __init__(self) -> None:
-        self.fixed: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.fixed or datetime.now(UTC)
-
-    def set(self, at: datetime) -> None:
-        self.fixed = at
-
-    def advance(self, **kwargs: float) -> None:
-        self.fixed = self() + timedelta(**kwargs)
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(scope="session")
@@ -85,16 +68,6 @@ async def clean_database(backend: str, database_url: str) -> str:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        jwt_secret=TEST_SECRET,
-        auto_migrate=False,
-        **overrides,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from db.migrations import alembic_config, upgrade_to_head
 from db.tables import instruments, metadata, platform_limits
 from domain.instruments import DEFAULT_CATALOG
-from tests.backends import create_postgres_database, drop_postgres_database, unavailable
+from tests.support.databases import create_postgres_database, drop_postgres_database, unavailable
 
 
 async def _run(url: str, work: Any) -> Any:

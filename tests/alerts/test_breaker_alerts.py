@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.flows import MODE, Flows, levels
-from tests.client import GraphQLClient
+from tests.support.client import GraphQLClient
+from tests.support.documents import MODE
+from tests.support.events import Flows
+from tests.support.reports import levels
 
 PLATFORM_LIMITS = """
 mutation Limits($input: PlatformLimitsInput!) {

@@ -17,9 +17,10 @@ from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.bus import InProcessBus
 from riskgate.settings import Settings
-from tests.alerts.flows import SUBSCRIBE, Flows
-from tests.alerts.servers import free_port
-from tests.client import GraphQLClient
+from tests.support.client import GraphQLClient
+from tests.support.documents import SUBSCRIBE
+from tests.support.events import Flows
+from tests.support.servers import free_port
 
 
 @contextlib.asynccontextmanager

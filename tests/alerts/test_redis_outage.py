@@ -16,11 +16,12 @@ from db.migrations import upgrade_to_head
 from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
-from tests.alerts.flows import CHECK, Flows
-from tests.alerts.servers import AlertSocket, RedisProcess, Server, server_env, start_server
-from tests.backends import create_postgres_database, drop_postgres_database, unavailable
-from tests.client import GraphQLClient
-from tests.conftest import make_settings
+from tests.support.client import GraphQLClient
+from tests.support.databases import create_postgres_database, drop_postgres_database, unavailable
+from tests.support.documents import CHECK
+from tests.support.events import Flows
+from tests.support.servers import AlertSocket, RedisProcess, Server, server_env, start_server
+from tests.support.settings import make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -86,7 +87,9 @@ async def test_the_api_keeps_serving_while_redis_is_down_and_delivery_resumes(
             "volume": "0.10",
             "entryPrice": "1.1",
         }
-        assert (await on_b.api.ok(CHECK, {"signal": signal}))["checkSignal"]["passes"]
+        assert (await on_b.api.ok(CHECK, {"signal": signal, "dryRun": False}))["checkSignal"][
+            "passes"
+        ]
         [stored] = await on_b.alerts("ro-alice")
         assert stored["level"] == "CRITICAL"
 

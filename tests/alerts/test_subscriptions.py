@@ -17,16 +17,16 @@ from db.migrations import upgrade_to_head
 from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
-from tests.alerts.flows import Flows
-from tests.alerts.servers import AlertSocket, Server, close_code, server_env, start_server
-from tests.backends import (
+from tests.support.client import GraphQLClient
+from tests.support.databases import (
     REDIS_URL,
     create_postgres_database,
     drop_postgres_database,
     unavailable,
 )
-from tests.client import GraphQLClient
-from tests.conftest import make_settings
+from tests.support.events import Flows
+from tests.support.servers import AlertSocket, Server, close_code, server_env, start_server
+from tests.support.settings import make_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

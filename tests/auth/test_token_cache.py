@@ -10,7 +10,7 @@ from domain.access import Caller
 from domain.errors import Unauthenticated
 from domain.values import Role
 from riskgate.auth import TokenVerifier, mint_token
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 SETTINGS = make_settings("sqlite+aiosqlite:///unused.db")
 

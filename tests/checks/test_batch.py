@@ -9,19 +9,13 @@ import asyncio
 import gc
 from typing import Any
 
-from tests.checks.helpers import (
-    EXPOSURE_FIELDS,
-    exposure,
-    global_exposure,
-    instance,
-    open_trade,
-    prepared_client,
-    set_platform,
-    signal,
-    stored_rows,
-)
 from tests.checks.test_faults import decision_insert_fails
-from tests.client import GraphQLClient, Response, assert_denied, assert_granted
+from tests.support.client import GraphQLClient, Response, assert_denied, assert_granted, instance
+from tests.support.databases import stored_rows
+from tests.support.documents import EXPOSURE_FIELDS
+from tests.support.events import open_trade, prepared_client, set_platform
+from tests.support.reports import exposure, global_exposure
+from tests.support.signals import signal
 
 FIELDS = f"""
     signalId clientId passes volume requestedVolume fittedBy notional decisionId
@@ -252,7 +246,7 @@ ROUNDS = 4
 async def test_a_batch_racing_single_checks_never_overshoots_the_platform(
     api: GraphQLClient,
 ) -> None:
-    await open_trade(api, "base", "base")
+    await open_trade(api, "base", "base", price="1.0000")
     for n in range(ROUNDS):
         before = await global_exposure(api)
         used = before["totalOpenPositions"] + before["reservedPositions"]

@@ -18,25 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.migrations import upgrade_to_head
-from tests.backends import (
+from tests.checks.test_batch import batch, single
+from tests.support.client import GraphQLClient, instance
+from tests.support.databases import (
     SqliteTemplate,
     create_postgres_database,
     drop_postgres_database,
     reset_postgres,
     unavailable,
 )
-from tests.checks.helpers import (
-    deposit,
-    exposure,
-    global_exposure,
-    instance,
-    open_trade,
-    realize,
-    set_platform,
-    set_profile,
-)
-from tests.checks.test_batch import batch, single
-from tests.client import GraphQLClient
+from tests.support.events import AT_PAR, deposit, open_trade, realize, set_platform, set_profile
+from tests.support.reports import exposure, global_exposure
 
 PRICES = {"EURUSD": "1.1000", "GBPUSD": "1.2500", "USDJPY": "150.00", "XAUUSD": "2000.00"}
 
@@ -142,7 +134,7 @@ async def build(api: GraphQLClient, scenario: Scenario) -> None:
         for n, trade in enumerate(c.trades):
             await open_trade(api, f"{c.client_id}-t{n}", c.client_id, **trade)
         if c.loss:
-            await realize(api, f"{c.client_id}-loss", c.client_id, f"-{c.loss}")
+            await realize(api, f"{c.client_id}-loss", c.client_id, f"-{c.loss}", **AT_PAR)
     # Signals checked before the batch: the batch replays them.
     first: dict[str, dict[str, Any]] = {}
     for s in scenario.signals:

@@ -13,33 +13,32 @@ from typing import Any
 import pytest
 
 from riskgate.settings import Settings
-from tests.checks.helpers import (
-    ALL_CHECKS,
-    DECISIONS,
-    MARKS,
-    OPEN,
-    POSITION_SIZE,
-    check,
-    decisions,
+from tests.support.client import GraphQLClient, assert_denied, assert_granted
+from tests.support.clock import Clock
+from tests.support.databases import stored_rows
+from tests.support.documents import DECISIONS, MARKS, OPEN, POSITION_SIZE
+from tests.support.events import (
+    AT_PAR,
     deposit,
-    exposure,
-    global_exposure,
-    headroom,
     open_trade,
-    post_check,
     prepared_client,
     realize,
-    release,
     set_mode,
     set_platform,
     set_profile,
+)
+from tests.support.reports import exposure, global_exposure
+from tests.support.signals import (
+    ALL_CHECKS,
+    check,
+    decisions,
+    headroom,
+    post_check,
+    release,
     signal,
-    stored_rows,
     violated,
     violation,
 )
-from tests.client import GraphQLClient, assert_denied, assert_granted
-from tests.conftest import Clock
 
 
 def only(result: dict[str, Any], name: str) -> dict[str, Any]:
@@ -65,7 +64,7 @@ async def test_max_open_positions_four_of_five_passes_five_of_five_fails(
 ) -> None:
     await prepared_client(api, "alice", maxOpenPositions=5)
     for n in range(3):
-        await open_trade(api, f"t{n}", "alice")
+        await open_trade(api, f"t{n}", "alice", price="1.0000")
     clean(await check(api, signal("r1", "alice")))  # a reservation is the fourth position
 
     probe = await check(api, signal("probe", "alice"), dry_run=True)
@@ -103,7 +102,7 @@ async def test_max_position_size_boundary(api: GraphQLClient) -> None:
 
 async def test_max_daily_loss_at_the_stop_lands_on_the_cap(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", "10000", maxDailyLoss="500")
-    await realize(api, "t1", "alice", "-300")
+    await realize(api, "t1", "alice", "-300", **AT_PAR)
 
     plain = await check(api, signal("a", "alice"), dry_run=True)
     clean(plain)
@@ -126,8 +125,8 @@ async def test_max_daily_loss_at_the_stop_lands_on_the_cap(api: GraphQLClient) -
 async def test_max_daily_loss_already_lost(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", "10000", maxDailyLoss="500")
     await prepared_client(api, "bob", "10000", maxDailyLoss="500")
-    await realize(api, "t1", "alice", "-500")
-    await realize(api, "t2", "bob", "-499.99")
+    await realize(api, "t1", "alice", "-500", **AT_PAR)
+    await realize(api, "t2", "bob", "-499.99", **AT_PAR)
 
     found = only(await check(api, signal("a", "alice"), dry_run=True), "MAX_DAILY_LOSS")
     assert (found["limit"], found["current"]) == ("500.00", "500.00")
@@ -140,7 +139,7 @@ async def test_max_daily_loss_already_lost(api: GraphQLClient) -> None:
 
 async def test_no_daily_loss_cap_means_no_check(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", "10000")
-    await realize(api, "t1", "alice", "-9000")
+    await realize(api, "t1", "alice", "-9000", **AT_PAR)
     result = await check(api, signal("a", "alice", stop="0.9000"), dry_run=True)
     assert "MAX_DAILY_LOSS" not in violated(result)
     assert headroom(result, "MAX_DAILY_LOSS") is None
@@ -148,7 +147,7 @@ async def test_no_daily_loss_cap_means_no_check(api: GraphQLClient) -> None:
 
 async def test_max_drawdown_current(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", "10000", maxDrawdownPercent="10.00")
-    await realize(api, "t1", "alice", "-1000")  # equity 9,000 against a peak of 10,000
+    await realize(api, "t1", "alice", "-1000", **AT_PAR)  # equity 9,000 against a peak of 10,000
 
     at_limit = await check(api, signal("a", "alice"), dry_run=True)
     assert at_limit["exposure"]["currentDrawdownPercent"] == "10.00"
@@ -161,7 +160,7 @@ async def test_max_drawdown_current(api: GraphQLClient) -> None:
 
 async def test_max_drawdown_at_the_stop(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", "10000", maxDrawdownPercent="20")
-    await realize(api, "t1", "alice", "-1000")  # 10.00 %
+    await realize(api, "t1", "alice", "-1000", **AT_PAR)  # 10.00 %
 
     # 1,000 at the stop: equity 8,000 = exactly 20 % below the peak.
     exact = await check(api, signal("a", "alice", stop="0.9000"), dry_run=True)
@@ -182,8 +181,8 @@ async def test_max_drawdown_at_the_stop(api: GraphQLClient) -> None:
 
 async def test_spec_drawdown_example_in_check_exposure(api: GraphQLClient) -> None:
     await deposit(api, "alice", "10000")
-    await realize(api, "t1", "alice", "100")
-    await realize(api, "t2", "alice", "-50")
+    await realize(api, "t1", "alice", "100", **AT_PAR)
+    await realize(api, "t2", "alice", "-50", **AT_PAR)
 
     for dry_run in (True, False):
         result = await check(api, signal(f"s-{dry_run}", "alice"), dry_run=dry_run)
@@ -204,7 +203,7 @@ async def test_correlation_exposure_boundary_and_hedge(api: GraphQLClient) -> No
     found = only(over, "CORRELATION_EXPOSURE")
     assert (found["limit"], found["current"]) == ("0.70", "0.73")
 
-    await open_trade(api, "fx", "alice", "0.10")  # FX_MAJORS long 10,000 of 13,000
+    await open_trade(api, "fx", "alice", "0.10", price="1.0000")  # FX_MAJORS long 10,000 of 13,000
     only(await check(api, signal("c", "alice", "0.05"), dry_run=True), "CORRELATION_EXPOSURE")
     # Selling in the same group hedges: |10,000 − 5,000| / 18,000.
     hedged = await check(api, signal("d", "alice", "0.05", direction="SELL"), dry_run=True)
@@ -231,8 +230,8 @@ async def test_marks_move_loss_drawdown_and_exposure(api: GraphQLClient) -> None
     await prepared_client(api, "alice", "10000", maxDailyLoss="500", maxDrawdownPercent="5")
     await prepared_client(api, "bob", "10000")
     await set_platform(api, maxDailyLoss="1000")
-    await open_trade(api, "a1", "alice", "1.00")
-    await open_trade(api, "b1", "bob", "1.00")
+    await open_trade(api, "a1", "alice", "1.00", price="1.0000")
+    await open_trade(api, "b1", "bob", "1.00", price="1.0000")
 
     await api.ok(MARKS, {"prices": [{"instrument": "EURUSD", "price": "0.9951"}]})
     near = await check(api, signal("a", "alice"), dry_run=True)
@@ -278,7 +277,7 @@ async def test_platform_exposure_counts_reservations(api: GraphQLClient) -> None
     for client in ("alice", "bob", "carol"):
         await prepared_client(api, client)
     await set_platform(api, maxTotalExposure="30000")
-    await open_trade(api, "b1", "bob")  # 10,000 open
+    await open_trade(api, "b1", "bob", price="1.0000")  # 10,000 open
     clean(await check(api, signal("c1", "carol")))  # 10,000 reserved
 
     exact = await check(api, signal("a", "alice", "0.10"), dry_run=True)
@@ -301,7 +300,7 @@ async def test_platform_positions_counts_reservations(api: GraphQLClient) -> Non
     for client in ("alice", "bob", "carol", "dave"):
         await prepared_client(api, client)
     await set_platform(api, maxOpenPositions=3)
-    await open_trade(api, "b1", "bob")
+    await open_trade(api, "b1", "bob", price="1.0000")
     clean(await check(api, signal("c1", "carol")))
     third = await check(api, signal("a1", "alice"))
     clean(third)
@@ -321,8 +320,8 @@ async def test_platform_daily_loss_sums_clients(api: GraphQLClient) -> None:
     for client in ("alice", "bob", "carol"):
         await prepared_client(api, client, "10000")
     await set_platform(api, maxDailyLoss="1000")
-    await realize(api, "b1", "bob", "-600")
-    await realize(api, "c1", "carol", "-399.99")
+    await realize(api, "b1", "bob", "-600", **AT_PAR)
+    await realize(api, "c1", "carol", "-399.99", **AT_PAR)
 
     below = await check(api, signal("a", "alice"), dry_run=True)
     clean(below)
@@ -332,7 +331,7 @@ async def test_platform_daily_loss_sums_clients(api: GraphQLClient) -> None:
         "used": "999.99",
         "remaining": "0.01",
     }
-    await realize(api, "c2", "carol", "-0.01")
+    await realize(api, "c2", "carol", "-0.01", **AT_PAR)
     found = only(await check(api, signal("b", "alice"), dry_run=True), "PLATFORM_DAILY_LOSS")
     assert (found["limit"], found["current"]) == ("1000.00", "1000.00")
     assert (await global_exposure(api))["dailyPlatformPnl"] == "-1000.00"
@@ -344,7 +343,7 @@ async def test_instrument_concentration_both_directions_and_reservations(
     for client in ("alice", "bob", "carol"):
         await prepared_client(api, client)
     await set_platform(api, maxInstrumentVolume="1.00")
-    await open_trade(api, "b1", "bob", "0.40")
+    await open_trade(api, "b1", "bob", "0.40", price="1.0000")
     clean(await check(api, signal("c1", "carol", "0.30", direction="SELL")))
 
     exact = await check(api, signal("a", "alice", "0.30"), dry_run=True)
@@ -375,8 +374,8 @@ async def test_instrument_cap_follows_platform_max_position_size(api: GraphQLCli
 
 async def test_every_violation_is_reported_together(api: GraphQLClient, settings: Settings) -> None:
     await deposit(api, "alice", "1000")
-    await realize(api, "t0", "alice", "-100")  # daily loss 100, drawdown 10 %
-    await open_trade(api, "t1", "alice", "0.10")
+    await realize(api, "t0", "alice", "-100", **AT_PAR)  # daily loss 100, drawdown 10 %
+    await open_trade(api, "t1", "alice", "0.10", price="1.0000")
     await set_profile(
         api,
         "alice",
@@ -427,7 +426,7 @@ async def test_every_violation_is_reported_together(api: GraphQLClient, settings
 
 async def test_headroom_is_limit_minus_used(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", maxDailyLoss="1000", maxOpenPositions=7)
-    await open_trade(api, "t1", "alice", "0.20")
+    await open_trade(api, "t1", "alice", "0.20", price="1.0000")
     result = await check(api, signal("a", "alice"))
     clean(result)
     assert [h["check"] for h in result["headroom"]] == list(ALL_CHECKS)
@@ -608,7 +607,7 @@ async def test_trade_opened_with_signal_consumes_the_reservation(api: GraphQLCli
     assert (before["openPositionsCount"], before["reservedPositionsCount"]) == (0, 1)
 
     for _ in range(2):  # a redelivered open changes nothing
-        await open_trade(api, "t1", "alice", signal_id="s1")
+        await open_trade(api, "t1", "alice", price="1.0000", signalId="s1")
         after = await exposure(api, "alice")
         assert (after["openPositionsCount"], after["reservedPositionsCount"]) == (1, 0)
         platform = await global_exposure(api)
@@ -732,7 +731,7 @@ async def test_client_halt_by_service_or_admin_is_immediate(api: GraphQLClient) 
 
 async def test_client_reduce_only_lets_reducing_signals_through(api: GraphQLClient) -> None:
     await prepared_client(api, "alice")
-    await open_trade(api, "t1", "alice", "0.50", direction="BUY")
+    await open_trade(api, "t1", "alice", "0.50", direction="BUY", price="1.0000")
     assert_granted(await set_mode(api, "REDUCE_ONLY", "alice"))
 
     sell = signal("r1", "alice", "0.50", direction="SELL")
@@ -751,7 +750,7 @@ async def test_client_reduce_only_lets_reducing_signals_through(api: GraphQLClie
 async def test_platform_reduce_only(api: GraphQLClient) -> None:
     await prepared_client(api, "alice")
     await prepared_client(api, "bob")
-    await open_trade(api, "t1", "alice", "0.20", direction="SELL")
+    await open_trade(api, "t1", "alice", "0.20", direction="SELL", price="1.0000")
     assert_granted(await set_mode(api, "REDUCE_ONLY", role="admin"))
     clean(await check(api, signal("a1", "alice", "0.20", direction="BUY")))
     only(await check(api, signal("b1", "bob", "0.01")), "TRADING_HALTED")

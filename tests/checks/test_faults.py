@@ -23,25 +23,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from db.migrations import upgrade_to_head
-from tests.backends import (
+from tests.support.client import GraphQLClient, Response, instance
+from tests.support.databases import (
     POSTGRES_URL,
     SqliteTemplate,
     drop_postgres_database,
     reset_postgres,
-)
-from tests.checks.helpers import (
-    check,
-    decisions,
-    exposure,
-    instance,
-    post_check,
-    prepared_client,
-    set_profile,
-    signal,
     stored_rows,
-    violated,
 )
-from tests.client import GraphQLClient, Response
+from tests.support.events import prepared_client, set_profile
+from tests.support.reports import exposure
+from tests.support.signals import check, decisions, post_check, signal, violated
 
 LOCK_PLATFORM_ROW = "SELECT id FROM platform_limits WHERE id = 1 FOR UPDATE"
 # Only this test's database: other suites on the same server must not lose connections.

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.checks.helpers import (
-    EXPOSURE_FIELDS,
+from tests.support.client import GraphQLClient, assert_granted
+from tests.support.databases import stored_rows
+from tests.support.documents import EXPOSURE_FIELDS
+from tests.support.events import (
+    AT_PAR,
     deposit,
     open_trade,
     prepared_client,
@@ -20,11 +23,8 @@ from tests.checks.helpers import (
     set_mode,
     set_platform,
     set_profile,
-    signal,
-    stored_rows,
-    violated,
 )
-from tests.client import GraphQLClient, assert_granted
+from tests.support.signals import signal, violated
 
 FIELDS = f"""
     signalId passes volume requestedVolume fittedBy notional decisionId
@@ -63,7 +63,7 @@ async def platform_position_size(api: GraphQLClient) -> None:
 async def daily_loss_at_stop(api: GraphQLClient) -> None:
     # 200 lost today; a cap of 500 leaves 300 at the stop: 0.30 lots.
     await prepared_client(api, "alice", maxDailyLoss="500")
-    await realize(api, "loss", "alice", "-200")
+    await realize(api, "loss", "alice", "-200", **AT_PAR)
 
 
 async def drawdown_at_stop(api: GraphQLClient) -> None:
@@ -76,7 +76,7 @@ async def correlation(api: GraphQLClient) -> None:
     # (100,000 + x) allows x ≤ 300,000, that is 3.00 lots.
     await prepared_client(api, "alice", maxPositionSize="10", maxCorrelationExposure="0.50")
     await set_platform(api, maxTotalExposure="10000000")
-    await open_trade(api, "long", "alice", "1.00")
+    await open_trade(api, "long", "alice", "1.00", price="1.0000")
 
 
 async def platform_exposure(api: GraphQLClient) -> None:
@@ -87,7 +87,7 @@ async def platform_exposure(api: GraphQLClient) -> None:
 async def instrument_concentration(api: GraphQLClient) -> None:
     await prepared_client(api, "alice")
     await prepared_client(api, "bob")
-    await open_trade(api, "bob-1", "bob", "0.20")
+    await open_trade(api, "bob-1", "bob", "0.20", price="1.0000")
     await set_platform(api, maxInstrumentVolume="0.60")
 
 
@@ -161,39 +161,39 @@ async def halted(api: GraphQLClient) -> None:
 
 async def open_positions(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", maxPositionSize="0.50", maxOpenPositions=1)
-    await open_trade(api, "t1", "alice", "0.10")
+    await open_trade(api, "t1", "alice", "0.10", price="1.0000")
 
 
 async def platform_positions(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", maxPositionSize="0.50")
     await deposit(api, "bob", "1000")
-    await open_trade(api, "t1", "bob", "0.10")
+    await open_trade(api, "t1", "bob", "0.10", price="1.0000")
     await set_platform(api, maxOpenPositions=1)
 
 
 async def platform_daily_loss(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", maxPositionSize="0.50")
     await prepared_client(api, "bob")
-    await realize(api, "loss", "bob", "-200")
+    await realize(api, "loss", "bob", "-200", **AT_PAR)
     await set_platform(api, maxDailyLoss="100")
 
 
 async def daily_loss_reached(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", maxPositionSize="0.50", maxDailyLoss="100")
-    await realize(api, "loss", "alice", "-200")
+    await realize(api, "loss", "alice", "-200", **AT_PAR)
 
 
 async def drawdown_reached(api: GraphQLClient) -> None:
     await prepared_client(api, "alice", equity="10000", maxPositionSize="0.50")
     await set_profile(api, "alice", maxDrawdownPercent="5")
-    await realize(api, "loss", "alice", "-1000")
+    await realize(api, "loss", "alice", "-1000", **AT_PAR)
 
 
 async def platform_exposure_full(api: GraphQLClient) -> None:
     # A fittable kind, but the cap is used up: no volume can pass.
     await prepared_client(api, "alice")
     await prepared_client(api, "bob")
-    await open_trade(api, "t1", "bob", "0.30")
+    await open_trade(api, "t1", "bob", "0.30", price="1.0000")
     await set_platform(api, maxTotalExposure="30000")
 
 

@@ -14,22 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.backends import reset_postgres
-from tests.checks.helpers import (
-    CHECK,
-    CLOSE,
-    OPEN,
-    decisions,
-    exposure,
-    global_exposure,
-    instance,
-    open_trade,
-    prepared_client,
-    release,
-    set_platform,
-    signal,
-)
-from tests.client import GraphQLClient, Response, assert_granted
+from tests.support.client import GraphQLClient, Response, assert_granted, instance
+from tests.support.databases import reset_postgres
+from tests.support.documents import CHECK, CLOSE, OPEN
+from tests.support.events import open_trade, prepared_client, set_platform
+from tests.support.reports import exposure, global_exposure
+from tests.support.signals import decisions, release, signal
 
 ROUNDS = 5
 TWO_INSTANCE_ROUNDS = 3
@@ -53,7 +43,7 @@ async def test_one_free_slot_is_approved_once(api: GraphQLClient) -> None:
     for n in range(ROUNDS):
         client = f"slot-{n}"
         await prepared_client(api, client, maxOpenPositions=2)
-        await open_trade(api, f"slot-open-{n}", client)
+        await open_trade(api, f"slot-open-{n}", client, price="1.0000")
         results = await run_checks(api, [signal(f"{client}-{i}", client) for i in range(100)])
 
         winners = passed(results)
@@ -70,7 +60,7 @@ async def test_one_free_slot_is_approved_once(api: GraphQLClient) -> None:
 async def test_platform_position_cap_holds_across_clients(api: GraphQLClient) -> None:
     await set_platform(api, maxOpenPositions=10)
     for n in range(3):
-        await open_trade(api, f"base-{n}", f"base-{n}")
+        await open_trade(api, f"base-{n}", f"base-{n}", price="1.0000")
     for n in range(ROUNDS):
         payloads = [signal(f"pp-{n}-{i}", f"pp-{n}-{i}") for i in range(30)]
         results = await run_checks(api, payloads)
@@ -89,7 +79,7 @@ async def test_platform_position_cap_holds_across_clients(api: GraphQLClient) ->
 async def test_platform_exposure_cap_holds_across_clients(api: GraphQLClient) -> None:
     cap = Decimal(100_000)
     await set_platform(api, maxTotalExposure=str(cap))
-    await open_trade(api, "base", "base", "0.25")  # 25,000
+    await open_trade(api, "base", "base", "0.25", price="1.0000")  # 25,000
     rng = random.Random(20240601)
     for n in range(ROUNDS):
         volumes = [Decimal(rng.randint(5, 30)) / 100 for _ in range(30)]
@@ -200,7 +190,7 @@ async def test_two_app_instances_contend_on_the_row_lock(postgres_url: str) -> N
         for n in range(TWO_INSTANCE_ROUNDS):
             client = f"two-{n}"
             await prepared_client(one, client, maxOpenPositions=2)
-            await open_trade(two, f"two-open-{n}", client)
+            await open_trade(two, f"two-open-{n}", client, price="1.0000")
             first = [signal(f"{client}-a{i}", client) for i in range(50)]
             second = [signal(f"{client}-b{i}", client) for i in range(50)]
             # Half of the signals are sent to both instances: each is still decided once.

@@ -26,8 +26,8 @@ from playwright.async_api import Browser, Page, async_playwright
 from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
-from tests.backends import IN_CI
-from tests.conftest import TEST_SECRET
+from tests.support.databases import IN_CI
+from tests.support.settings import TEST_SECRET
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

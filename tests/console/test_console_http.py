@@ -11,7 +11,7 @@ import pytest
 
 from riskgate.app import create_app
 from riskgate.console import ASSETS
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 FILES = ("app.js", "app.css", "uplot.min.js", "uplot.min.css")
 

@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import BadInput
 from domain.profile import validate_client_id
-from tests.client import GraphQLClient
+from tests.support.client import GraphQLClient
 
 CASH = "mutation($f: CashFlowInput!) { recordCashFlow(flow: $f) { clientId } }"
 PROFILE = "query($c: String) { riskProfile(clientId: $c) { clientId } }"

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
 from schema.export import sdl
-from tests.conftest import make_settings
 from tests.fuzz.harness import (
     Answer,
     Driver,
@@ -50,6 +49,7 @@ from tests.fuzz.requests import (
     draw_caller,
     root_fields,
 )
+from tests.support.settings import make_settings
 
 # Rounds of "every operation once, in a drawn order"; more with RISKGATE_FUZZ_EXAMPLES.
 ROUNDS = int(os.environ.get("RISKGATE_FUZZ_EXAMPLES", "25"))

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from riskgate.app import create_app
-from tests.client import GraphQLClient
-from tests.conftest import Clock, make_settings
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from db.tables import metadata
-from tests.alerts.servers import free_port
+from tests.support.servers import free_port
 
 
 @contextlib.asynccontextmanager

@@ -18,16 +18,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.checks.helpers import (
-    CHECK,
-    EXPOSURE,
-    RELEASE,
-    exposure,
-    global_exposure,
-    prepared_client,
-    signal,
-)
-from tests.client import GraphQLClient, Response, assert_granted
+from tests.support.client import GraphQLClient, Response, assert_granted
+from tests.support.documents import CHECK, EXPOSURE, RELEASE
+from tests.support.events import prepared_client
+from tests.support.reports import exposure, global_exposure
+from tests.support.signals import signal
 
 # A client asks for its own profile and, in the same document, for another client's.
 REFUSED_ALIAS = (

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.client import GraphQLClient
 from tests.hardening.helpers import inline, row_counts
+from tests.support.client import GraphQLClient
 
 PROFILE = """mutation($i: RiskProfileInput!) {
   updateRiskProfile(clientId: "alice", input: $i) { maxDailyLoss maxOpenPositions } }"""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.client import GraphQLClient
+from tests.support.client import GraphQLClient
 
 # (document, variables, role, a name of the schema the mistake is close to)
 MISTAKES: list[tuple[str, dict[str, Any], str, str]] = [

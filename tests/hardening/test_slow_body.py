@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from riskgate.app import create_app
-from tests.conftest import make_settings
 from tests.hardening.helpers import serving
+from tests.support.settings import make_settings
 
 # Generous: the bound is what is tested, not how fast the server is.
 WAIT_SECONDS = 60

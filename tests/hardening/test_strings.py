@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.api.ledger_helpers import CASH, OPEN, open_input
-from tests.client import GraphQLClient, Response
 from tests.hardening.helpers import inline, row_counts
+from tests.support.client import GraphQLClient, Response
+from tests.support.documents import CASH, OPEN
+from tests.support.events import open_input
 
 BAD_TEXT = {"lone surrogate": "ab\ud800c", "NUL": "ab\u0000c", "low surrogate": "\udfff"}
 

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from riskgate.app import create_app
 from riskgate.auth import TokenVerifier
-from tests.client import GraphQLClient
-from tests.conftest import TEST_SECRET, make_settings
+from tests.support.client import GraphQLClient
+from tests.support.settings import TEST_SECRET, make_settings
 
 PROFILE = "{ riskProfile { clientId } }"
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.client import GraphQLClient
 from tests.hardening.helpers import assert_no_traceback
+from tests.support.client import GraphQLClient
 
 INSTRUMENTS = "{ instruments { symbol } }"
 

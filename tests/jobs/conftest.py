@@ -19,8 +19,9 @@ from jobs.worker import build_worker, deserialize, redis_settings, serialize
 from resolvers.deps import Deps
 from riskgate.bus import InProcessBus
 from riskgate.settings import Settings
-from tests.backends import REDIS_URL, unavailable
-from tests.conftest import Clock, make_settings
+from tests.support.clock import Clock
+from tests.support.databases import REDIS_URL, unavailable
+from tests.support.settings import make_settings
 
 
 @pytest.fixture

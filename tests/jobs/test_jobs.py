@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import jobqueries
 from db.tables import exposure_snapshots
 from jobs import tasks
-from tests.alerts.flows import CHECK, Flows, levels
-from tests.client import GraphQLClient
-from tests.conftest import Clock
 from tests.jobs.conftest import JobRunner
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.documents import CHECK
+from tests.support.events import Flows
+from tests.support.reports import levels
 
 START = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 
@@ -141,7 +143,7 @@ async def test_breaker_job_catches_what_no_event_moves(
         "volume": "0.17",
         "entryPrice": "1.1",
     }
-    assert (await api.ok(CHECK, {"signal": signal}))["checkSignal"]["passes"]
+    assert (await api.ok(CHECK, {"signal": signal, "dryRun": False}))["checkSignal"]["passes"]
     [reserved] = await runner.run("breakers")
     assert reserved["alerts"] == 1
     clock.advance(seconds=301)
@@ -220,10 +222,10 @@ async def test_purge_removes_only_expired_reservations(
     clock.set(START)
     signal = {"instrument": "EURUSD", "direction": "BUY", "volume": "0.10", "entryPrice": "1.1"}
     first_check = {"signalId": "s1", "clientId": "alice", **signal}
-    assert (await api.ok(CHECK, {"signal": first_check}))["checkSignal"]["passes"]
+    assert (await api.ok(CHECK, {"signal": first_check, "dryRun": False}))["checkSignal"]["passes"]
     clock.advance(seconds=200)
     second_check = {"signalId": "s2", "clientId": "bob", **signal}
-    assert (await api.ok(CHECK, {"signal": second_check}))["checkSignal"]["passes"]
+    assert (await api.ok(CHECK, {"signal": second_check, "dryRun": False}))["checkSignal"]["passes"]
     clock.advance(seconds=101)  # s1 is 301 s old: expired; s2 is live
     [first] = await runner.run("purge-reservations")
     assert first["purged"] == 1

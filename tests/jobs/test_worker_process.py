@@ -14,9 +14,9 @@ from arq.connections import create_pool
 
 from db.migrations import upgrade_to_head
 from jobs.worker import deserialize, redis_settings, serialize
-from tests.alerts.servers import RedisProcess
-from tests.backends import unavailable
-from tests.conftest import TEST_SECRET
+from tests.support.databases import unavailable
+from tests.support.servers import RedisProcess
+from tests.support.settings import TEST_SECRET
 
 RISKGATE = str(Path(sys.executable).with_name("riskgate"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobs.worker import WorkerSettings, deserialize, redis_settings, serialize
-from tests.conftest import TEST_SECRET
+from tests.support.settings import TEST_SECRET
 
 RISKGATE = str(Path(sys.executable).with_name("riskgate"))
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from riskgate.app import create_app
-from tests.backends import SqliteTemplate
-from tests.conftest import make_settings
+from tests.support.databases import SqliteTemplate
+from tests.support.settings import make_settings
 
 OpenClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 

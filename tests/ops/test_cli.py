@@ -18,7 +18,7 @@ from domain.values import Role
 from jobs.tasks import JOBS
 from riskgate.auth import TokenVerifier
 from riskgate.cli import _parser, main
-from tests.conftest import TEST_SECRET, make_settings
+from tests.support.settings import TEST_SECRET, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKGATE = Path(sys.executable).with_name("riskgate")

@@ -13,9 +13,9 @@ import pytest
 
 from riskgate.logging_setup import configure_logging
 from riskgate.observability import tracing_extensions
-from tests.checks.helpers import MODE
-from tests.client import GraphQLClient
 from tests.ops.conftest import OpenClient
+from tests.support.client import GraphQLClient
+from tests.support.documents import MODE
 
 
 def _token(api: GraphQLClient, role: str = "service") -> dict[str, str]:

@@ -15,11 +15,12 @@ from domain.values import Role
 from jobs.tasks import run_job
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
-from tests.alerts.flows import SUBSCRIBE
 from tests.alerts.test_in_process_bus import _until, serving
-from tests.checks.helpers import CHECK, MODE, deposit, signal
-from tests.client import GraphQLClient
 from tests.ops.scrape import scrape, value
+from tests.support.client import GraphQLClient
+from tests.support.documents import CHECK, MODE, SUBSCRIBE
+from tests.support.events import deposit
+from tests.support.signals import signal
 
 
 async def test_process_metrics_and_help_for_every_riskgate_family(api: GraphQLClient) -> None:

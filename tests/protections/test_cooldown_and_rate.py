@@ -5,20 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from tests.checks.helpers import (
-    CLOSE,
-    check,
-    instance,
-    open_trade,
-    post_check,
-    prepared_client,
-    set_platform,
-    signal,
-    violated,
-    violation,
-)
-from tests.client import GraphQLClient, assert_granted
-from tests.conftest import Clock
+from tests.support.client import GraphQLClient, assert_granted, instance
+from tests.support.clock import Clock
+from tests.support.documents import CLOSE
+from tests.support.events import open_trade, prepared_client, set_platform
+from tests.support.signals import check, post_check, signal, violated, violation
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -26,7 +17,7 @@ T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 async def close_at(
     api: GraphQLClient, trade_id: str, client_id: str, pnl: str, at: datetime
 ) -> None:
-    await open_trade(api, trade_id, client_id, "0.01")
+    await open_trade(api, trade_id, client_id, "0.01", price="1.0000")
     trade = {
         "tradeId": trade_id,
         "clientId": client_id,

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from tests.checks.helpers import (
-    PROFILE,
-    check,
-    deposit,
-    headroom,
-    open_trade,
-    prepared_client,
-    set_profile,
-    signal,
-    violated,
-    violation,
-)
-from tests.client import GraphQLClient
+from tests.support.client import GraphQLClient
+from tests.support.documents import PROFILE
+from tests.support.events import deposit, open_trade, prepared_client, set_profile
+from tests.support.signals import check, headroom, signal, violated, violation
 
 
 async def test_leverage_at_the_cap_passes_and_one_lot_step_over_fails(api: GraphQLClient) -> None:
     # Equity 10,000 at 10x: 100,000 of notional. EURUSD at 1.0000 is 100,000 a lot.
     await prepared_client(api, "lev", "10000", maxLeverage="10", maxPositionSize="2.00")
-    await open_trade(api, "lev-t1", "lev", "0.40")
+    await open_trade(api, "lev-t1", "lev", "0.40", price="1.0000")
     over = await check(api, signal("lev-over", "lev", "0.61"), dry_run=True)
     assert violated(over) == {"MAX_LEVERAGE"}
     found = violation(over, "MAX_LEVERAGE")

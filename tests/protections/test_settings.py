@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from riskgate.settings import Settings
-from tests.client import GraphQLClient
 from tests.protections.helpers import audit_entries
+from tests.support.client import GraphQLClient
 
 FIELDS = """
     clientId maxLeverage maxWeeklyLoss lossStreakLimit cooldownMinutes maxSignalsPerMinute

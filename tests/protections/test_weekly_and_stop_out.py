@@ -5,22 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.alerts.flows import ALERTS, levels
-from tests.checks.helpers import (
-    CLOSE,
-    MARKS,
-    check,
-    instance,
-    open_trade,
-    prepared_client,
-    set_mode,
-    signal,
-    violated,
-    violation,
-)
-from tests.client import GraphQLClient, assert_granted
-from tests.conftest import Clock
 from tests.protections.helpers import audit_entries
+from tests.support.client import GraphQLClient, assert_granted, instance
+from tests.support.clock import Clock
+from tests.support.documents import ALERTS, CLOSE, MARKS
+from tests.support.events import open_trade, prepared_client, set_mode
+from tests.support.reports import levels
+from tests.support.signals import check, signal, violated, violation
 
 # Sunday 1 March 2026, 17:00 in New York (EST) is 22:00 UTC: an FX desk's week opens.
 FX_WEEK_OPENS = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
@@ -30,7 +21,7 @@ MODE_OF = "query M($c: String) { riskProfile(clientId: $c) { tradingMode } }"
 async def close_at(
     api: GraphQLClient, trade_id: str, client_id: str, pnl: str, at: datetime
 ) -> None:
-    await open_trade(api, trade_id, client_id, "0.01")
+    await open_trade(api, trade_id, client_id, "0.01", price="1.0000")
     trade = {
         "tradeId": trade_id,
         "clientId": client_id,
@@ -112,7 +103,7 @@ async def test_stop_out_halts_until_the_mode_is_set_back(api: GraphQLClient, set
 
 async def test_daily_loss_breach_stops_out_a_client_that_asked(api: GraphQLClient) -> None:
     await prepared_client(api, "carol", "10000", stopOutOnBreach=True, maxDailyLoss="100")
-    await open_trade(api, "c-1", "carol", "0.01")
+    await open_trade(api, "c-1", "carol", "0.01", price="1.0000")
     now = datetime.now(UTC)
     await api.ok(
         CLOSE,

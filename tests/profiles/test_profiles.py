@@ -9,8 +9,8 @@ import pytest
 
 from db.tables import audit_log, risk_profiles
 from riskgate.settings import Settings
-from tests.api.ledger_helpers import count_rows
-from tests.client import GraphQLClient, Response
+from tests.support.client import GraphQLClient, Response
+from tests.support.databases import count_rows
 
 PROFILE_FIELDS = """
     id clientId maxDrawdownPercent maxDailyLoss maxPositionSize maxOpenPositions

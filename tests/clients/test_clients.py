@@ -16,15 +16,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.tables import trades
 from riskgate.settings import Settings
-from tests.api.ledger_helpers import (
-    EXPOSURE_FIELDS,
-    cash_flow,
-    close_trade,
-    exposure,
-    open_trade,
-)
-from tests.client import GraphQLClient
-from tests.conftest import Clock
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.documents import EXPOSURE_FIELDS
+from tests.support.events import cash_flow, close_trade, open_trade
+from tests.support.reports import exposure
 
 NOON = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 

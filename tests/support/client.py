@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from domain.values import Role
+from riskgate.app import create_app
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
+from tests.support.clock import Clock
+from tests.support.settings import make_settings
 
 
 @dataclass
@@ -82,3 +87,16 @@ def assert_granted(response: Response) -> None:
 def assert_denied(response: Response, code: str = "FORBIDDEN") -> None:
     assert response.errors, f"expected {code}, got {response.data}"
     assert code in response.codes, response.errors
+
+
+@asynccontextmanager
+async def instance(url: str, clock: Clock | None = None, **settings: Any) -> AsyncIterator[Any]:
+    """One app process' worth on `url`: its own settings, engine and connection pool."""
+    built = make_settings(url, **settings)
+    app = create_app(built, now=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://riskgate.test") as http:
+            client = GraphQLClient(http, built)
+            client.app = app  # type: ignore[attr-defined]
+            yield client

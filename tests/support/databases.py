@@ -1,4 +1,5 @@
-"""Real databases for the suite: a migrated SQLite template file and a PostgreSQL database.
+"""Real databases for the suite: a migrated SQLite template file, a PostgreSQL database, and
+row counts read straight from them.
 
 With CI=true an unreachable PostgreSQL or Redis fails the run instead of skipping.
 """
@@ -10,15 +11,17 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.migrations import upgrade_to_head
 from db.seed import catalog_rows, platform_row
-from db.tables import instruments, metadata, platform_limits
+from db.tables import instruments, metadata, platform_limits, reservations, risk_decisions
+from riskgate.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get(
@@ -94,3 +97,28 @@ async def reset_postgres(url: str) -> None:
             await conn.execute(platform_limits.insert(), [platform_row()])
     finally:
         await engine.dispose()
+
+
+async def count_rows(settings: Settings, table: Any, *where: Any) -> int:
+    """Rows in a table, read straight from the database the app uses."""
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            stmt = select(func.count()).select_from(table).where(*where)
+            return int((await conn.execute(stmt)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def stored_rows(url: str) -> tuple[int, int]:
+    """(reservations, risk decisions) as stored, read straight from the database."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            held = (await conn.execute(select(func.count()).select_from(reservations))).scalar()
+            decided = (
+                await conn.execute(select(func.count()).select_from(risk_decisions))
+            ).scalar()
+    finally:
+        await engine.dispose()
+    return int(held or 0), int(decided or 0)

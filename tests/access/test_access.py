@@ -16,20 +16,11 @@ import jwt
 import pytest
 
 from domain.access import ROLE_TABLE, Scope
-from tests.api.ledger_helpers import (
-    CASH,
-    CLOSE,
-    EXPOSURE,
-    GLOBAL,
-    MARKS,
-    OPEN,
-    close_input,
-    exposure,
-    open_input,
-    open_trade,
-)
-from tests.client import GraphQLClient, Response
-from tests.conftest import TEST_SECRET
+from tests.support.client import GraphQLClient, Response
+from tests.support.documents import CASH, CLOSE, EXPOSURE, GLOBAL, MARKS, OPEN
+from tests.support.events import close_input, open_input, open_trade
+from tests.support.reports import exposure
+from tests.support.settings import TEST_SECRET
 
 ME, OTHER = "alice", "bob"
 SUBS = {"client": ME, "service": "approval-service", "admin": "ops"}

@@ -14,21 +14,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.tables import accounts, client_positions, instrument_positions
 from riskgate.settings import Settings
-from tests.api.ledger_helpers import (
-    CASH,
-    CLOSE,
-    OPEN,
-    cash_flow,
-    close_input,
-    close_trade,
-    exposure,
-    global_exposure,
-    open_input,
-    open_trade,
-    without_client,
-)
-from tests.client import GraphQLClient
-from tests.conftest import Clock
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.documents import CASH, CLOSE, OPEN
+from tests.support.events import cash_flow, close_input, close_trade, open_input, open_trade
+from tests.support.reports import exposure, global_exposure, without_client
 
 NOON = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 EARLIER = (NOON - timedelta(hours=2)).isoformat()

@@ -22,8 +22,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from tests.alerts.flows import SUBSCRIBE
-from tests.conftest import TEST_SECRET
+from tests.support.documents import SUBSCRIBE
+from tests.support.settings import TEST_SECRET
 
 RISKGATE = str(Path(sys.executable).with_name("riskgate"))
 

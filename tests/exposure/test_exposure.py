@@ -13,21 +13,13 @@ import pytest
 from db.tables import accounts, exposure_snapshots, risk_profiles
 from riskgate.app import create_app
 from riskgate.settings import Settings
-from tests.api.ledger_helpers import (
-    OPEN,
-    by_direction,
-    by_instrument,
-    cash_flow,
-    close_trade,
-    count_rows,
-    exposure,
-    global_exposure,
-    open_input,
-    open_trade,
-    set_marks,
-)
-from tests.client import GraphQLClient
-from tests.conftest import Clock, make_settings
+from tests.support.client import GraphQLClient
+from tests.support.clock import Clock
+from tests.support.databases import count_rows
+from tests.support.documents import OPEN
+from tests.support.events import cash_flow, close_trade, open_input, open_trade, set_marks
+from tests.support.reports import by_direction, by_instrument, exposure, global_exposure
+from tests.support.settings import make_settings
 
 NOON = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")

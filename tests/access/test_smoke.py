@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.client import GraphQLClient, assert_denied
+from tests.support.client import GraphQLClient, assert_denied
 
 
 async def test_profile_defaults_for_new_client(api: GraphQLClient) -> None:

@@ -1,0 +1,1 @@
+"""What the suite shares: documents, event helpers, the client, databases, servers."""
