@@ -25,7 +25,7 @@ from bench.server import run_cli, server_env
 
 if TYPE_CHECKING:
     from bench.databases import BenchDatabase
-    from bench.main import Run
+    from bench.run import Run
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,8 @@ async def _database(
 async def scaling_phase(run: Run, backend: str) -> None:
     """exposure p50 by history length and database size, in alternating rounds."""
     # bench.main imports this module when the figure is asked for; by then it is loaded.
-    from bench.main import _interleaved, _notes, _verify_history, log
+    from bench.phases import _interleaved, _verify_history
+    from bench.run import _notes, log
 
     sizes = QUICK if run.options.quick else FULL
     short = seed_bulk.HistoryPlan(1, sizes.short_closed, 1, prefix=SHORT_PREFIX)
