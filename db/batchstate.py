@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.decisions import INSERT_DECISION, decision_args, decision_from
 from db.lean import Lean, Sql
-from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, Totals, reservation_args
+from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, reservation_args
 from db.rows import (
     ACCOUNT,
     BOOK,
@@ -36,6 +36,7 @@ from db.rows import (
 )
 from db.tables import accounts, risk_profiles
 from db.upsert import insert_ignore
+from domain.current import Totals
 from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation

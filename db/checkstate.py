@@ -17,7 +17,7 @@ from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
 from db.catalog import get_instrument
 from db.decisions import INSERT_DECISION, decision_args, insert_decision
 from db.lean import Conn, Lean, Sql
-from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, Totals, reservation_args, total_with
+from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, reservation_args, total_with
 from db.rows import (
     ACCOUNT,
     BOOK,
@@ -29,6 +29,7 @@ from db.rows import (
     RESERVATION_TOTAL,
     Joined,
 )
+from domain.current import Totals
 from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation

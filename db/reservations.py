@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from db.lean import Conn, Lean, Sql
 from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal
+from domain.current import PlatformReservations, Totals, live_reservations
 from domain.exposure import Reservation
 from domain.numbers import ZERO
 
@@ -37,41 +36,12 @@ SAVE_TOTAL = Sql(
 )
 
 
-@dataclass
-class PlatformReservations:
-    """Live (unexpired) reservations across the platform."""
-
-    count: int = 0
-    notional: Decimal = ZERO
-    volume_by_symbol: dict[str, Decimal] = field(default_factory=dict)
-
-
-def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> PlatformReservations:
-    """Platform totals less the reservations that expired but are still stored."""
-    live = PlatformReservations()
-    for symbol, (count, volume, notional) in totals.items():
-        live.count += count
-        live.notional += notional
-        live.volume_by_symbol[symbol] = volume
-    for gone in expired:
-        live.count -= 1
-        live.notional -= gone.notional
-        live.volume_by_symbol[gone.symbol] = (
-            live.volume_by_symbol.get(gone.symbol, ZERO) - gone.volume
-        )
-    return live
-
-
 async def platform_active(conn: Conn, now: datetime) -> PlatformReservations:
     """Live reservations across the platform: a row per instrument plus the unswept expired."""
     lean = await Lean.of(conn)
     totals = totals_of(RESERVATION_TOTAL.decode(r) for r in await lean.rows(_TOTALS))
     expired = [RESERVATION.decode(r) for r in await lean.rows(_EXPIRED, now)]
     return live_reservations(totals, expired)
-
-
-# Per instrument: (count, volume, notional) over every reservation row, expired or not.
-Totals = dict[str, tuple[int, Decimal, Decimal]]
 
 
 def totals_of(rows: Iterable[ReservationTotal]) -> Totals:

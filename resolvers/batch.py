@@ -30,6 +30,13 @@ from db.batchstate import (
     save_buckets,
 )
 from domain.access import Caller, authorize, client_scope
+from domain.current import (
+    ClientSnapshot,
+    PlatformSnapshot,
+    client_snapshot,
+    live_reservations,
+    platform_snapshot,
+)
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskgateError, RiskUnavailable
@@ -41,7 +48,6 @@ from domain.profile import RiskProfile, default_profile
 from domain.protections import RateBucket, spend
 from resolvers.decide import assess, hold
 from resolvers.deps import Deps
-from resolvers.exposure import ClientSnapshot, PlatformSnapshot, client_snapshot, platform_snapshot
 
 log = logging.getLogger("riskgate.checks")
 
@@ -238,7 +244,7 @@ async def _decide_all(
         profiles.update(await ensure_clients(conn, fresh, at=now))
     guards = await load_guards(conn, client_ids, deps.calendar.week_of(now), now)
     spent: dict[str, RateBucket] = {}
-    live = reservations.live_reservations(state.totals, state.expired)
+    live = live_reservations(state.totals, state.expired)
     book = _Book(
         limits,
         state,

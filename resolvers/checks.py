@@ -21,6 +21,7 @@ from db import protections as protections_db
 from db.checkstate import CheckState, load_check_state, save_check
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
+from domain.current import ClientSnapshot, client_snapshot, live_reservations, platform_snapshot
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
 from domain.instruments import Instrument, known_instrument
@@ -32,11 +33,6 @@ from domain.sizing import PositionSizing
 from domain.values import Direction, validate_page_limit
 from resolvers.decide import assess, hold, sizing
 from resolvers.deps import Deps
-from resolvers.exposure import (
-    ClientSnapshot,
-    client_snapshot,
-    platform_snapshot,
-)
 from resolvers.profiles import ensure_profile
 
 log = logging.getLogger("riskgate.checks")
@@ -67,7 +63,7 @@ def _decide(
         limits,
         state.platform_books,
         state.platform_catalog,
-        reservations.live_reservations(state.totals, state.expired),
+        live_reservations(state.totals, state.expired),
         state.platform_realized,
     )
     catalog_view = {**client.catalog, **platform.catalog, instrument.symbol: instrument}

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.checks import ClientState, Signal, evaluate, platform_state
+from domain.current import ClientSnapshot, PlatformSnapshot
 from domain.decisions import Decision, SignalRequest
 from domain.exposure import Reservation, exposure_report, with_reservation
 from domain.fit import fit_signal, unfitted
@@ -20,7 +21,6 @@ from domain.limits import PlatformLimits
 from domain.profile import RiskProfile
 from domain.protections import NO_GUARDS, GuardState
 from domain.sizing import PositionSizing, size_position
-from resolvers.exposure import ClientSnapshot, PlatformSnapshot
 
 
 def sizing(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,35 +11,22 @@ from db import platform as platform_db
 from db.checkstate import load_client_state
 from db.lean import Conn
 from domain.access import Caller, authorize, client_scope
-from domain.equity import AccountState
+from domain.current import (
+    ClientSnapshot,
+    PlatformSnapshot,
+    client_snapshot,
+    platform_snapshot,
+)
 from domain.exposure import (
-    ClientExposure,
     ExposureReport,
-    PlatformExposure,
-    Reservation,
-    book_totals,
-    client_exposure,
     exposure_report,
-    platform_exposure,
 )
 from domain.history import validate_window
-from domain.instruments import Instrument
 from domain.limits import PlatformLimits
-from domain.positions import PositionBook
 from domain.values import validate_page_limit
 from resolvers.deps import Deps
 
 MAX_HISTORY = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class ClientSnapshot:
-    """Everything loaded about one client: its exposure and the rows behind it."""
-
-    exposure: ClientExposure
-    books: tuple[PositionBook, ...]
-    reservations: tuple[Reservation, ...]
-    catalog: dict[str, Instrument]
 
 
 async def load_client(conn: Conn, deps: Deps, client_id: str, now: datetime) -> ClientSnapshot:
@@ -52,26 +37,6 @@ async def load_client(conn: Conn, deps: Deps, client_id: str, now: datetime) -> 
     return client_snapshot(
         client_id, found.books, found.catalog, found.account, found.reservations, found.realized
     )
-
-
-def client_snapshot(
-    client_id: str,
-    client_books: list[PositionBook],
-    catalog: dict[str, Instrument],
-    account: AccountState,
-    held: list[Reservation],
-    realized_today: Decimal,
-) -> ClientSnapshot:
-    exposure = client_exposure(client_id, client_books, catalog, account, held, realized_today)
-    return ClientSnapshot(exposure, tuple(client_books), tuple(held), catalog)
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformSnapshot:
-    limits: PlatformLimits
-    exposure: PlatformExposure
-    reserved_volume: dict[str, Decimal]  # live reserved lots per instrument
-    catalog: dict[str, Instrument]
 
 
 async def load_platform(
@@ -88,24 +53,6 @@ async def load_platform(
     held = await reservations.platform_active(conn, now)
     realized = await books.platform_realized_on(conn, deps.calendar.day_of(now))
     return platform_snapshot(limits, platform_books, catalog, held, realized)
-
-
-def platform_snapshot(
-    limits: PlatformLimits,
-    platform_books: list[PositionBook],
-    catalog: dict[str, Instrument],
-    held: reservations.PlatformReservations,
-    realized_today: Decimal,
-) -> PlatformSnapshot:
-    exposure = platform_exposure(
-        book_totals(platform_books, catalog),
-        held.count,
-        held.notional,
-        realized_today,
-        limits.max_total_exposure,
-        limits.max_open_positions,
-    )
-    return PlatformSnapshot(limits, exposure, held.volume_by_symbol, catalog)
 
 
 async def get_exposure(deps: Deps, caller: Caller, client_id: str | None) -> ExposureReport:

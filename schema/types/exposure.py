@@ -8,9 +8,9 @@ from decimal import Decimal
 import strawberry
 
 from domain.clients import ClientPage, encode_cursor
+from domain.current import PlatformSnapshot
 from domain.exposure import ExposureReport, InstrumentExposure
 from domain.numbers import round2
-from resolvers.exposure import PlatformSnapshot
 from schema.enums import Direction, TradingMode
 
 
