@@ -295,19 +295,36 @@ def check_daily_loss(
     daily_pnl: Decimal, cap: Decimal | None, stop_loss_amount: Decimal | None
 ) -> CheckOutcome:
     """With a cap: today's loss must stay below it and, with a stop, loss + stop risk ≤ cap."""
-    check = LimitCheck.MAX_DAILY_LOSS
-    lost = loss_of(daily_pnl)
+    return check_period_loss(
+        LimitCheck.MAX_DAILY_LOSS, ("today's", "daily"), daily_pnl, cap, stop_loss_amount
+    )
+
+
+def check_period_loss(
+    check: LimitCheck,
+    words: tuple[str, str],
+    pnl: Decimal,
+    cap: Decimal | None,
+    stop_loss_amount: Decimal | None,
+) -> CheckOutcome:
+    """A loss cap over a period (a trading day or week): the loss so far must stay below the
+    cap and, with a stop, the loss plus the signal's loss at its stop must not exceed it.
+    `words` name the period in messages ("today's", "daily")."""
+    whose, period = words
+    lost = loss_of(pnl)
     if cap is None:
         return CheckOutcome(Headroom(check, None, lost, None))
     if lost >= cap:
         current = lost if stop_loss_amount is None else lost + stop_loss_amount
-        message = f"today's loss of {_money(lost)} has reached the daily loss cap of {_money(cap)}"
+        message = (
+            f"{whose} loss of {_money(lost)} has reached the {period} loss cap of {_money(cap)}"
+        )
         return _outcome(check, cap, lost, True, current, message)
     if stop_loss_amount is not None and lost + stop_loss_amount > cap:
         current = lost + stop_loss_amount
         message = (
-            f"today's loss of {_money(lost)} plus {_money(stop_loss_amount)} at this signal's "
-            f"stop would be {_money(current)}, over the daily loss cap of {_money(cap)}"
+            f"{whose} loss of {_money(lost)} plus {_money(stop_loss_amount)} at this signal's "
+            f"stop would be {_money(current)}, over the {period} loss cap of {_money(cap)}"
         )
         return _outcome(check, cap, lost, True, current, message)
     return _outcome(check, cap, lost, False, lost, "")

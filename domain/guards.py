@@ -14,11 +14,12 @@ from domain.checks import (
     Signal,
     _money,
     _outcome,
+    check_period_loss,
     loss_at_stop,
     signal_notional,
 )
 from domain.instruments import Instrument
-from domain.numbers import ONE, ZERO, loss_of
+from domain.numbers import ONE, ZERO
 from domain.profile import RiskProfile
 from domain.protections import (
     GuardState,
@@ -63,24 +64,9 @@ def check_weekly_loss(
     weekly_pnl: Decimal, cap: Decimal | None, stop_loss_amount: Decimal | None
 ) -> CheckOutcome:
     """With a cap: the week's loss must stay below it and, with a stop, loss + stop risk ≤ cap."""
-    check = LimitCheck.MAX_WEEKLY_LOSS
-    lost = loss_of(weekly_pnl)
-    if cap is None:
-        return CheckOutcome(Headroom(check, None, lost, None))
-    if lost >= cap:
-        current = lost if stop_loss_amount is None else lost + stop_loss_amount
-        message = (
-            f"this week's loss of {_money(lost)} has reached the weekly loss cap of {_money(cap)}"
-        )
-        return _outcome(check, cap, lost, True, current, message)
-    if stop_loss_amount is not None and lost + stop_loss_amount > cap:
-        current = lost + stop_loss_amount
-        message = (
-            f"this week's loss of {_money(lost)} plus {_money(stop_loss_amount)} at this "
-            f"signal's stop would be {_money(current)}, over the weekly loss cap of {_money(cap)}"
-        )
-        return _outcome(check, cap, lost, True, current, message)
-    return _outcome(check, cap, lost, False, lost, "")
+    return check_period_loss(
+        LimitCheck.MAX_WEEKLY_LOSS, ("this week's", "weekly"), weekly_pnl, cap, stop_loss_amount
+    )
 
 
 def check_cooldown(

@@ -7,25 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from tests.support.client import GraphQLClient, assert_granted, instance
 from tests.support.clock import Clock
-from tests.support.documents import CLOSE
-from tests.support.events import open_trade, prepared_client, set_platform
+from tests.support.events import close_at, prepared_client, set_platform
 from tests.support.signals import check, post_check, signal, violated, violation
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
-
-
-async def close_at(
-    api: GraphQLClient, trade_id: str, client_id: str, pnl: str, at: datetime
-) -> None:
-    await open_trade(api, trade_id, client_id, "0.01", price="1.0000")
-    trade = {
-        "tradeId": trade_id,
-        "clientId": client_id,
-        "exitPrice": "1.0000",
-        "pnl": pnl,
-        "closedAt": at.isoformat(),
-    }
-    await api.ok(CLOSE, {"trade": trade})
 
 
 async def test_cooldown_ends_exactly_cooldown_minutes_after_the_last_losing_close(

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.checks.test_batch import batch, single
-from tests.protections.test_cooldown_and_rate import close_at
 from tests.support.client import GraphQLClient
 from tests.support.clock import Clock
-from tests.support.events import prepared_client
+from tests.support.events import close_at, prepared_client
 from tests.support.signals import signal, violated
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

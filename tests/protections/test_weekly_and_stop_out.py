@@ -9,27 +9,13 @@ from tests.protections.helpers import audit_entries
 from tests.support.client import GraphQLClient, assert_granted, instance
 from tests.support.clock import Clock
 from tests.support.documents import ALERTS, CLOSE, MARKS
-from tests.support.events import open_trade, prepared_client, set_mode
+from tests.support.events import close_at, open_trade, prepared_client, set_mode
 from tests.support.reports import levels
 from tests.support.signals import check, signal, violated, violation
 
 # Sunday 1 March 2026, 17:00 in New York (EST) is 22:00 UTC: an FX desk's week opens.
 FX_WEEK_OPENS = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
 MODE_OF = "query M($c: String) { riskProfile(clientId: $c) { tradingMode } }"
-
-
-async def close_at(
-    api: GraphQLClient, trade_id: str, client_id: str, pnl: str, at: datetime
-) -> None:
-    await open_trade(api, trade_id, client_id, "0.01", price="1.0000")
-    trade = {
-        "tradeId": trade_id,
-        "clientId": client_id,
-        "exitPrice": "1.0000",
-        "pnl": pnl,
-        "closedAt": at.isoformat(),
-    }
-    await api.ok(CLOSE, {"trade": trade})
 
 
 async def alerts_of(api: GraphQLClient, client_id: str) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tests.support.client import GraphQLClient, Response
@@ -180,3 +181,18 @@ class Flows:
         self, client_id: str | None = None, *, role: str = "admin", sub: str | None = None
     ) -> list[dict[str, Any]]:
         return await alerts(self.api, client_id, role=role, sub=sub)
+
+
+async def close_at(
+    api: GraphQLClient, trade_id: str, client_id: str, pnl: str, at: datetime
+) -> None:
+    """Open a 0.01-lot trade at par and close it at `at`, booking `pnl`."""
+    await open_trade(api, trade_id, client_id, "0.01", price="1.0000")
+    trade = {
+        "tradeId": trade_id,
+        "clientId": client_id,
+        "exitPrice": "1.0000",
+        "pnl": pnl,
+        "closedAt": at.isoformat(),
+    }
+    await api.ok(CLOSE, {"trade": trade})
