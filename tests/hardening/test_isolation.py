@@ -160,12 +160,11 @@ async def test_clients_going_away_mid_request_break_nobody(api: GraphQLClient) -
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])  # server backends exist on PostgreSQL only
 async def test_a_backend_killed_while_pooled_is_replaced(
     backend: str, api: GraphQLClient, database_url: str
 ) -> None:
     """The pool never hands out a connection whose server side is gone."""
-    if backend != "postgres":
-        pytest.skip("server backends exist on PostgreSQL only")
     await prepared_client(api, "carol", maxOpenPositions=5)
     # Warm several pooled connections, then kill every one of them while they sit idle.
     await asyncio.gather(*(own_exposure(api) for _ in range(6)))
