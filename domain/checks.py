@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.correlation import (
+    correlation_ratio,
+    correlation_sums,
+    holds_positions,
+    opposite_open_volume,
+)
 from domain.equity import drawdown_percent
 from domain.exposure import ClientExposure, PlatformExposure, Reservation
 from domain.instruments import Instrument, notional
 from domain.limits import PlatformLimits
 from domain.numbers import ONE, ZERO, loss_of, round2
-from domain.positions import PositionBook, book_notional
+from domain.positions import PositionBook
 from domain.profile import CORRELATION_OFF, RiskProfile
 from domain.protections import NO_GUARDS, GuardState
 from domain.values import Direction, TradingMode
@@ -177,57 +183,6 @@ def loss_at_stop(signal: Signal, instrument: Instrument) -> Decimal | None:
     move = (signal.entry_price - signal.stop_loss) * signal.direction.sign
     loss = move * signal.volume * instrument.contract_size * instrument.quote_to_account_rate
     return max(loss, ZERO)
-
-
-def opposite_open_volume(
-    books: Iterable[PositionBook], symbol: str, direction: Direction
-) -> Decimal:
-    """Open lots on `symbol` that a `direction` signal would reduce (reservations excluded)."""
-    return sum(
-        (
-            b.volume
-            for b in books
-            if b.symbol == symbol and b.direction is direction.opposite and b.count > 0
-        ),
-        ZERO,
-    )
-
-
-def correlation_sums(
-    group: str,
-    books: Iterable[PositionBook],
-    reservations: Iterable[Reservation],
-    catalog: Mapping[str, Instrument],
-) -> tuple[Decimal, Decimal]:
-    """(net signed notional of `group`, gross notional) over open books and reservations."""
-    # Reservations keep the notional they were approved at: they have no mark of their own.
-    net = ZERO
-    gross = ZERO
-    for book in books:
-        if book.count <= 0:
-            continue
-        instrument = catalog[book.symbol]
-        value = book_notional(book, instrument)
-        gross += value
-        if instrument.correlation_group == group:
-            net += value * book.direction.sign
-    for reservation in reservations:
-        gross += reservation.notional
-        if catalog[reservation.symbol].correlation_group == group:
-            net += reservation.notional * reservation.direction.sign
-    return net, gross
-
-
-def correlation_ratio(net: Decimal, gross: Decimal) -> Decimal:
-    """|net| / gross, 0 with nothing held."""
-    if gross <= 0:
-        return ZERO
-    return abs(net) / gross
-
-
-def holds_positions(books: Iterable[PositionBook], reservations: Iterable[Reservation]) -> bool:
-    """True when the client has at least one open position or active reservation."""
-    return any(b.count > 0 for b in books) or any(True for _ in reservations)
 
 
 def check_trading_mode(

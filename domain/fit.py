@@ -30,10 +30,9 @@ from domain.checks import (
     LimitCheck,
     PlatformState,
     Signal,
-    correlation_sums,
     evaluate,
-    holds_positions,
 )
+from domain.correlation import correlation_sums, holds_positions
 from domain.instruments import Instrument, notional
 from domain.numbers import LOT_STEP, ONE, ZERO
 from domain.profile import CORRELATION_OFF, RiskProfile

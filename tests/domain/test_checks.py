@@ -31,12 +31,11 @@ from domain.checks import (
     check_platform_positions,
     check_position_size,
     check_trading_mode,
-    correlation_ratio,
-    correlation_sums,
     evaluate,
     loss_at_stop,
     signal_notional,
 )
+from domain.correlation import correlation_ratio, correlation_sums
 from domain.equity import AccountState
 from domain.exposure import Reservation, client_exposure
 from domain.instruments import Instrument
