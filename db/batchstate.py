@@ -265,12 +265,7 @@ async def load_guards(
     out: dict[str, GuardState] = {}
     for client_id in client_ids:
         guard = guards.get(client_id) or Guard()
-        out[client_id] = GuardState(
-            now=now,
-            realized_week=weeks.get(client_id, ZERO),
-            streak=guard.streak,
-            bucket=guard.bucket,
-        )
+        out[client_id] = guard.state(weeks.get(client_id, ZERO), now)
     return out
 
 

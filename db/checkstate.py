@@ -1,10 +1,11 @@
 """Everything a risk check reads, in one driver-level statement.
 
-A check needs the client's profile, account, books, reservations and realized P&L, the
-platform's books, reservation totals and realized P&L, the instrument, and any earlier
-decision for the signal. Asked one by one that is a dozen round trips; here one UNION
-brings them: the one-row facts from a LEFT JOIN, then the books of client and platform
-and the reservations (the client's live ones, the platform totals, the expired ones).
+A check needs the client's profile, account, books, reservations, realized P&L of the day
+and week and protection state, the platform's books, reservation totals and realized P&L,
+the instrument, and any earlier decision for the signal. Asked one by one that is a dozen
+round trips; here one UNION brings them: the one-row facts from a LEFT JOIN, then the
+books of client and platform and the reservations (the client's live ones, the platform
+totals, the expired ones).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from db.rows import (
     ACCOUNT,
     BOOK,
     DECISION_KEY,
+    GUARD,
     INSTRUMENT,
     PROFILE,
     REALIZED,
     RESERVATION,
     RESERVATION_TOTAL,
+    Guard,
     Joined,
 )
 from domain.current import Totals
@@ -43,12 +46,23 @@ from domain.profile import RiskProfile
 # instruments, platform reservation totals 'T', the client's live reservations 'R' and
 # every expired reservation 'X'. (One round trip: on PostgreSQL a reserving check holds the
 # platform row meanwhile.)
-_FACTS = ("prior", "profile", "account", "client_realized", "platform_realized", "instrument")
+_FACTS = (
+    "prior",
+    "profile",
+    "account",
+    "client_realized",
+    "client_week",
+    "guard",
+    "platform_realized",
+    "instrument",
+)
 _PARTS = Joined(
     prior=("d", DECISION_KEY),
     profile=("p", PROFILE),
     account=("a", ACCOUNT),
     client_realized=("cr", REALIZED),
+    client_week=("cw", REALIZED),
+    guard=("g", GUARD),
     platform_realized=("pr", REALIZED),
     instrument=("i", INSTRUMENT),
     # Books: the same aliases as the books module's queries (never in the facts' branch).
@@ -65,6 +79,8 @@ _STATE = Sql(
     " LEFT JOIN risk_profiles p ON p.client_id = ?"
     " LEFT JOIN accounts a ON a.client_id = ?"
     " LEFT JOIN client_daily_pnl cr ON cr.client_id = ? AND cr.trading_day = ?"
+    " LEFT JOIN client_weekly_pnl cw ON cw.client_id = ? AND cw.trading_week = ?"
+    " LEFT JOIN client_guards g ON g.client_id = ?"
     " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
     " LEFT JOIN instruments i ON i.symbol = ?"
     f" UNION ALL SELECT 'C', {_PARTS.sql(only=_BOOK)}{CLIENT_BOOKS_FROM}"
@@ -87,6 +103,9 @@ class CheckState:
     instrument: Instrument | None
     client_realized: Decimal
     platform_realized: Decimal
+    # The protections' state: the week's realized P&L, loss streak and signal-rate bucket.
+    client_week: Decimal = ZERO
+    guard: Guard = field(default_factory=Guard)
     client_books: list[PositionBook] = field(default_factory=list)
     client_catalog: dict[str, Instrument] = field(default_factory=dict)
     platform_books: list[PositionBook] = field(default_factory=list)
@@ -103,11 +122,27 @@ async def load_check_state(
     client_id: str,
     symbol: str,
     day: date,
+    week: date,
     now: datetime,
 ) -> CheckState:
     lean = await Lean.of(conn)
-    args = (signal_id, client_id, client_id, client_id, day, day, symbol, client_id)
-    rows = await lean.rows(_STATE, *args, client_id, now, now)
+    rows = await lean.rows(
+        _STATE,
+        signal_id,  # prior decision
+        client_id,  # profile
+        client_id,  # account
+        client_id,  # realized today
+        day,
+        client_id,  # realized this week
+        week,
+        client_id,  # protection state
+        day,  # platform realized today
+        symbol,  # instrument
+        client_id,  # client books
+        client_id,  # live reservations
+        now,
+        now,  # expired reservations
+    )
     facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
     state = CheckState(
         prior_decision=facts["prior"],
@@ -116,6 +151,8 @@ async def load_check_state(
         instrument=facts["instrument"],
         client_realized=facts["client_realized"] or ZERO,
         platform_realized=facts["platform_realized"] or ZERO,
+        client_week=facts["client_week"] or ZERO,
+        guard=facts["guard"] or Guard(),
     )
     for row in rows:
         kind = row[TAG]

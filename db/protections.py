@@ -1,6 +1,6 @@
-"""Protection state: the one extra statement a check runs, and the writes that keep the
-state in step (closes move the loss streak and the week, reserving checks the signal-rate
-bucket). The settings themselves are profile columns (`db.rows.PROFILE`)."""
+"""Protection state: the writes that keep it in step (closes move the loss streak and the
+week, reserving checks the signal-rate bucket). A check reads it with the rest of its state
+(`db.checkstate`); the settings themselves are profile columns (`db.rows.PROFILE`)."""
 
 from __future__ import annotations
 
@@ -11,47 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.failures import RetryTransaction
 from db.lean import Conn, Lean, Sql
-from db.rows import GUARD, REALIZED, STREAK, Guard, Joined
+from db.rows import REALIZED, STREAK
 from domain.numbers import ZERO
 from domain.protections import (
-    GuardState,
     LossStreak,
     RateBucket,
     needs_recount,
     streak_after_close,
 )
-
-# The guard state and the week's realized P&L of one client, in one statement (the
-# settings come with the profile the check reads anyway); a missing row decodes as None.
-_CHECK_ROW = Joined(guard=("g", GUARD), week=("w", REALIZED))
-_FOR_CHECK = Sql(
-    f"SELECT {_CHECK_ROW.sql()}"
-    " FROM (SELECT 1 AS one) o"
-    " LEFT JOIN client_guards g ON g.client_id = ?"
-    " LEFT JOIN client_weekly_pnl w ON w.client_id = ? AND w.trading_week = ?"
-)
-
-
-class CheckGuards:
-    """What a check reads for the protections, and the bucket version it saw."""
-
-    __slots__ = ("rate_seq", "state")
-
-    def __init__(self, state: GuardState, rate_seq: int) -> None:
-        self.state = state
-        self.rate_seq = rate_seq
-
-
-async def load_for_check(conn: Conn, client_id: str, week: date, now: datetime) -> CheckGuards:
-    row = await (await Lean.of(conn)).row(_FOR_CHECK, client_id, client_id, week)
-    assert row is not None, "the statement selects from a one-row source"
-    found = _CHECK_ROW.decode(row)
-    guard: Guard = found["guard"] or Guard()
-    state = GuardState(
-        now=now, realized_week=found["week"] or ZERO, streak=guard.streak, bucket=guard.bucket
-    )
-    return CheckGuards(state, guard.rate_seq)
-
 
 # Compare-and-set on `rate_seq`: a concurrent check that saved first makes this one retry.
 _SAVE_BUCKET = Sql(

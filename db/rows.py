@@ -39,7 +39,13 @@ from domain.instruments import Instrument
 from domain.limits import PlatformLimits
 from domain.positions import PositionBook
 from domain.profile import DEFAULT_LIMITS, ClientCeilings, RiskLimits, RiskProfile
-from domain.protections import PROTECTION_NAMES, LossStreak, Protections, RateBucket
+from domain.protections import (
+    PROTECTION_NAMES,
+    GuardState,
+    LossStreak,
+    Protections,
+    RateBucket,
+)
 from domain.values import Direction, TradingMode
 
 T = TypeVar("T")
@@ -388,6 +394,12 @@ class Guard:
     streak: LossStreak = NO_STREAK
     bucket: RateBucket | None = None
     rate_seq: int = 0
+
+    def state(self, realized_week: Decimal, now: datetime) -> GuardState:
+        """What the protection checks read, as of `now`."""
+        return GuardState(
+            now=now, realized_week=realized_week, streak=self.streak, bucket=self.bucket
+        )
 
 
 def _guard(v: Values) -> Guard:

@@ -240,6 +240,13 @@ def spend(bucket: RateBucket | None, cap: int, now: datetime) -> RateBucket:
     return RateBucket(tokens, now)
 
 
+def spent(protections: Protections, bucket: RateBucket | None, now: datetime) -> RateBucket | None:
+    """The bucket after a reserving check (approved or refused: both spend); None when the
+    client has no signal-rate cap and so no bucket to keep."""
+    cap = protections.max_signals_per_minute
+    return None if cap is None else spend(bucket, cap, now)
+
+
 @dataclass(frozen=True, slots=True)
 class GuardState:
     """What the protection checks read besides the profile, as of `now`."""

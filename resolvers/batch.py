@@ -45,7 +45,7 @@ from domain.instruments import known_instrument
 from domain.limits import PlatformLimits
 from domain.numbers import ZERO
 from domain.profile import RiskProfile, default_profile
-from domain.protections import RateBucket, spend
+from domain.protections import RateBucket, spent
 from resolvers.decide import assess, hold
 from resolvers.deps import Deps
 
@@ -243,7 +243,7 @@ async def _decide_all(
         ]
         profiles.update(await ensure_clients(conn, fresh, at=now))
     guards = await load_guards(conn, client_ids, deps.calendar.week_of(now), now)
-    spent: dict[str, RateBucket] = {}
+    buckets: dict[str, RateBucket] = {}
     live = live_reservations(state.totals, state.expired)
     book = _Book(
         limits,
@@ -290,11 +290,10 @@ async def _decide_all(
             )
         except BadInput as error:
             raise _prefixed(error, index) from error
-        rate_cap = profile.protections.max_signals_per_minute
-        if reserve and rate_cap is not None:
+        bucket = spent(profile.protections, guards[request.client_id].bucket, now)
+        if reserve and bucket is not None:
             # As one by one: every reserving check spends, and the next sees what is left.
-            bucket = spend(guards[request.client_id].bucket, rate_cap, now)
-            spent[request.client_id] = bucket
+            buckets[request.client_id] = bucket
             guards[request.client_id] = replace(guards[request.client_id], bucket=bucket)
         if reserve:
             decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
@@ -307,7 +306,7 @@ async def _decide_all(
     if not reserve:
         return answers
     ids = await save_batch(conn, stored, held_all, state.totals)
-    await save_buckets(conn, spent)
+    await save_buckets(conn, buckets)
     return [
         a if a.decision_id is not None else replace(a, decision_id=ids[a.signal_id])
         for a in answers

@@ -28,7 +28,7 @@ from domain.instruments import Instrument, known_instrument
 from domain.ledger import validate_trade_id
 from domain.limits import PlatformLimits
 from domain.profile import RiskProfile, default_profile
-from domain.protections import spend
+from domain.protections import spent
 from domain.sizing import PositionSizing
 from domain.values import Direction, validate_page_limit
 from resolvers.decide import assess, hold, sizing
@@ -45,7 +45,6 @@ def _decide(
     profile: RiskProfile,
     limits: PlatformLimits,
     now: datetime,
-    guards: protections_db.CheckGuards,
     *,
     fit: bool = False,
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
@@ -76,7 +75,7 @@ def _decide(
         platform,
         catalog_view,
         now,
-        guards=guards.state,
+        guards=state.guard.state(state.client_week, now),
         fit=fit,
     )
     return decision, instrument, client
@@ -89,6 +88,7 @@ async def _state(conn: Conn, deps: Deps, request: SignalRequest, now: datetime) 
         client_id=request.client_id,
         symbol=request.symbol,
         day=deps.calendar.day_of(now),
+        week=deps.calendar.week_of(now),
         now=now,
     )
 
@@ -134,26 +134,12 @@ async def _read_state(
     return await deps.db.read_direct(work)
 
 
-async def _guards(
-    conn: Conn, deps: Deps, request: SignalRequest, now: datetime
-) -> protections_db.CheckGuards:
-    """The protections' state: one small statement beside the check's own."""
-    return await protections_db.load_for_check(
-        conn, request.client_id, deps.calendar.week_of(now), now
-    )
-
-
 async def _dry_run(
     deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
 ) -> Decision:
-    async def work(lean: Lean) -> tuple[PlatformLimits, CheckState, protections_db.CheckGuards]:
-        limits, _ = await platform_db.get_limits(lean)
-        state = await _state(lean, deps, request, now)
-        return limits, state, await _guards(lean, deps, request, now)
-
-    limits, state, guards = await deps.db.read_direct(work)
+    limits, state = await _read_state(deps, request, now)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _ = _decide(state, request, profile, limits, now, guards, fit=fit)
+    decision, _, _ = _decide(state, request, profile, limits, now, fit=fit)
     return decision
 
 
@@ -174,13 +160,12 @@ async def _reserving(
     await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
-    guards = await _guards(lean, deps, request, now)
-    decision, instrument, client = _decide(state, request, profile, limits, now, guards, fit=fit)
-    rate_cap = decision.profile.protections.max_signals_per_minute
-    if rate_cap is not None:
-        # Every reserving check spends from the bucket, approved or refused.
-        bucket = spend(guards.state.bucket, rate_cap, now)
-        await protections_db.save_bucket(lean, request.client_id, bucket, seen_seq=guards.rate_seq)
+    decision, instrument, client = _decide(state, request, profile, limits, now, fit=fit)
+    bucket = spent(profile.protections, state.guard.bucket, now)
+    if bucket is not None:
+        await protections_db.save_bucket(
+            lean, request.client_id, bucket, seen_seq=state.guard.rate_seq
+        )
     decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
     decision_id = await save_check(
         lean,

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.checkstate import CheckState, load_check_state
 from db.engine import Database
 from db.failures import RetryTransaction
-from db.protections import CheckGuards, load_for_check, save_bucket
+from db.protections import save_bucket
 from domain.protections import RateBucket
 
 AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -20,19 +21,30 @@ AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 async def test_a_stale_bucket_version_is_refused(clean_database: str) -> None:
     db = Database(clean_database)
 
-    async def work(conn: AsyncConnection) -> CheckGuards:
-        seen = await load_for_check(conn, "racer", AT.date(), AT)
-        assert (seen.rate_seq, seen.state.bucket) == (0, None)
+    async def state(conn: AsyncConnection) -> CheckState:
+        return await load_check_state(
+            conn,
+            signal_id="s",
+            client_id="racer",
+            symbol="EURUSD",
+            day=AT.date(),
+            week=AT.date(),
+            now=AT,
+        )
+
+    async def work(conn: AsyncConnection) -> CheckState:
+        seen = (await state(conn)).guard
+        assert (seen.rate_seq, seen.bucket) == (0, None)
         await save_bucket(conn, "racer", RateBucket(Decimal(4), AT), seen_seq=0)
         # A second writer that also saw version 0 must not overwrite the first.
         with pytest.raises(RetryTransaction):
             await save_bucket(conn, "racer", RateBucket(Decimal(4), AT), seen_seq=0)
         await save_bucket(conn, "racer", RateBucket(Decimal(3), AT), seen_seq=1)
-        return await load_for_check(conn, "racer", AT.date(), AT)
+        return await state(conn)
 
     try:
         again = await db.write(work)
     finally:
         await db.dispose()
-    assert again.rate_seq == 2
-    assert again.state.bucket == RateBucket(Decimal(3), AT)
+    assert again.guard.rate_seq == 2
+    assert again.guard.bucket == RateBucket(Decimal(3), AT)
