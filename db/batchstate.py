@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.decisions import INSERT_DECISION, decision_args, decision_from
 from db.lean import Lean, Sql
+from db.protections import SET_BUCKET
 from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, reservation_args
 from db.rows import (
     ACCOUNT,
@@ -241,12 +242,7 @@ _WEEKS = _InList(
 )
 # The batch holds the platform lock, which every reserving check takes first, so nothing
 # can have moved a bucket since it was read: the new tokens are set and the version bumped.
-_SET_BUCKETS = Sql(
-    "INSERT INTO client_guards (client_id, loss_streak, rate_tokens, rate_at, rate_seq)"
-    " VALUES (?, 0, ?, ?, 1)"
-    " ON CONFLICT (client_id) DO UPDATE SET rate_tokens = excluded.rate_tokens,"
-    " rate_at = excluded.rate_at, rate_seq = client_guards.rate_seq + 1"
-)
+_SET_BUCKETS = Sql(SET_BUCKET)
 
 
 async def load_guards(

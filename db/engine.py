@@ -245,9 +245,7 @@ class Database:
                     # aiosqlite's own queue to its thread: one hop for the whole unit.
                     result: T = await driver._execute(_run_unit, driver._conn, begin, work, unit)
                 except BaseException as error:
-                    if isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
-                        classify(error), RiskUnavailable
-                    ):
+                    if _broken(error):
                         with contextlib.suppress(Exception):
                             await conn.invalidate()
                     raise
@@ -306,12 +304,16 @@ class _Abandoned(Exception):
     """The caller went away before the commit: the work is rolled back, not committed."""
 
 
-async def _discard(conn: AsyncConnection, error: BaseException) -> None:
-    """End a failed unit of work; a connection that may be broken never returns to the pool."""
-    broken = isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
+def _broken(error: BaseException) -> bool:
+    """Whether a unit that failed this way may have left its connection unusable."""
+    return isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
         classify(error), RiskUnavailable
     )
-    if not broken:
+
+
+async def _discard(conn: AsyncConnection, error: BaseException) -> None:
+    """End a failed unit of work; a connection that may be broken never returns to the pool."""
+    if not _broken(error):
         try:
             await conn.rollback()
             return

@@ -21,14 +21,15 @@ from domain.protections import (
 )
 
 # Compare-and-set on `rate_seq`: a concurrent check that saved first makes this one retry.
-_SAVE_BUCKET = Sql(
+# Sets a client's bucket and bumps its version; `SAVE_BUCKET` does so only from the version
+# the writer read.
+SET_BUCKET = (
     "INSERT INTO client_guards (client_id, loss_streak, rate_tokens, rate_at, rate_seq)"
     " VALUES (?, 0, ?, ?, 1)"
     " ON CONFLICT (client_id) DO UPDATE SET rate_tokens = excluded.rate_tokens,"
     " rate_at = excluded.rate_at, rate_seq = client_guards.rate_seq + 1"
-    " WHERE client_guards.rate_seq = ?"
-    " RETURNING rate_seq"
 )
+_SAVE_BUCKET = Sql(f"{SET_BUCKET} WHERE client_guards.rate_seq = ? RETURNING rate_seq")
 
 
 async def save_bucket(conn: Conn, client_id: str, bucket: RateBucket, *, seen_seq: int) -> None:

@@ -251,6 +251,7 @@ async def test_cost_does_not_grow_with_trade_history(
     large_sql, large_answers = await measure()
 
     assert large_answers == small_answers
+    assert small_sql, "no statements were captured"
     assert large_sql == small_sql  # the same statements, as many of them
     assert len(small_sql) <= 4 * 3 * len(EXPECTED)  # a few per page
     for sql in small_sql:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from domain.values import Role
 from riskgate.auth import mint_token
 from riskgate.settings import Settings
 from tests.support.databases import IN_CI
+from tests.support.servers import free_port
 from tests.support.settings import TEST_SECRET
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,12 +42,6 @@ CHROMIUM_ARGS = [
 ]
 RISKGATE = str(Path(sys.executable).with_name("riskgate"))
 SETTINGS = Settings(_env_file=None, jwt_secret=TEST_SECRET)  # type: ignore[call-arg]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def token(role: str, sub: str, ttl: int = 3600) -> str:

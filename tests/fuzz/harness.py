@@ -190,7 +190,6 @@ class Tally:
     requests: int = 0
     refused_mutations: int = 0
     replays: int = 0
-    known_pending: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def outcomes_of(self, operation: str, role: str) -> dict[str, int]:
@@ -212,7 +211,6 @@ class Driver:
         self.tally = Tally()
         self.postgres = settings.database_url.startswith("postgresql")
         # Whether a document has had a root field refused while its siblings ran.
-        self.refused_sibling = False
 
     def run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)

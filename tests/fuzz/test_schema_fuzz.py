@@ -26,16 +26,8 @@ from tests.fuzz.harness import (
     check_answer,
     check_output,
     describe,
-    root_keys,
 )
 from tests.fuzz.hostile import DATETIMES, DECIMALS, STRINGS, Hostile
-from tests.fuzz.known import (
-    REFUSED_SIBLING_POISONS_POOL,
-    known_malformed,
-    known_pending,
-    known_pending_document,
-    poisoned_pool,
-)
 from tests.fuzz.requests import (
     ALLOWED_ROLES,
     CLIENTS,
@@ -166,9 +158,6 @@ def replay(driver: Driver, request: Request, first: Answer) -> None:
         return  # a dry run is not keyed
     before = driver.fingerprint()
     again = driver.send(request)
-    if poisoned_pool(again, postgres=driver.postgres, after_refused_sibling=driver.refused_sibling):
-        driver.tally.known_pending[REFUSED_SIBLING_POISONS_POOL] += 1
-        return
     context = describe(request, again) + "\nfirst answer: " + str(first.body)[:1500]
     assert again.granted, f"the same event again was refused{context}"
     assert driver.fingerprint() == before, f"the same event again changed the data{context}"
@@ -207,16 +196,6 @@ def judge(
                 f"{request.operation} {role} {answer.status} "
                 f"{[e.get('message', '')[:160] for e in answer.errors]}\n"
             )
-    pending = known_pending(request, answer)
-    if poisoned_pool(
-        answer, postgres=driver.postgres, after_refused_sibling=driver.refused_sibling
-    ):
-        pending = REFUSED_SIBLING_POISONS_POOL
-    if len(root_keys(request.document)) > 1 and any(e.get("path") for e in answer.errors):
-        driver.refused_sibling = True
-    if pending:
-        driver.tally.known_pending[pending] += 1  # each matcher admits only its own symptom
-        return
     check_answer(answer, context)
     if request.must_refuse:
         assert answer.refused, f"a value the scalars must refuse was accepted{context}"
@@ -304,13 +283,7 @@ def test_generated_requests_reach_every_operation(driver: Driver) -> None:
 
     rounds()
 
-    malformed = []
-    for row in driver.malformed_rows():
-        pending = known_malformed(row)
-        if pending:
-            driver.tally.known_pending[pending] += 1
-        else:
-            malformed.append(row)
+    malformed = driver.malformed_rows()
     assert not malformed, "stored values the API must refuse:\n" + "\n".join(malformed)
     tally = driver.tally
     missing = set(operations) - tally.operations_granted()
@@ -326,8 +299,7 @@ def test_generated_requests_reach_every_operation(driver: Driver) -> None:
     )
     print(
         f"\nfuzz: {tally.requests} requests, codes {dict(tally.codes)}, "
-        f"{tally.refused_mutations} refused mutations checked, {tally.replays} replays, "
-        f"known pending {dict(tally.known_pending)}"
+        f"{tally.refused_mutations} refused mutations checked, {tally.replays} replays"
     )
 
 
@@ -399,16 +371,6 @@ def test_generated_documents_answer_coded(driver: Driver, mode: hypothesis_graph
         before = driver.fingerprint() if is_mutation else None
         answer = driver.post({"query": document}, caller)
         context = describe(f"as {caller.role}: {document[:3000]}", answer)
-        pending = known_pending_document(document, answer)
-        if poisoned_pool(
-            answer, postgres=driver.postgres, after_refused_sibling=driver.refused_sibling
-        ):
-            pending = REFUSED_SIBLING_POISONS_POOL
-        if len(root_keys(document)) > 1 and any(e.get("path") for e in answer.errors):
-            driver.refused_sibling = True
-        if pending:
-            driver.tally.known_pending[pending] += 1
-            return
         check_answer(answer, context)
         if is_mutation and answer.refused_every(document):
             assert driver.fingerprint() == before, f"a refused mutation changed the data{context}"
@@ -419,8 +381,7 @@ def test_generated_documents_answer_coded(driver: Driver, mode: hypothesis_graph
     tally = driver.tally
     print(
         f"\ndocuments ({mode.name.lower()}): {tally.requests} sent, granted "
-        f"{sum(tally.granted.values())}, codes {dict(tally.codes)}, "
-        f"known pending {dict(tally.known_pending)}"
+        f"{sum(tally.granted.values())}, codes {dict(tally.codes)}"
     )
     if mode is hypothesis_graphql.Mode.POSITIVE:
         # Not only refusals: some documents got through to the resolvers and answered.

@@ -8,18 +8,14 @@ from typing import Any
 from tests.protections.helpers import audit_entries
 from tests.support.client import GraphQLClient, assert_granted, instance
 from tests.support.clock import Clock
-from tests.support.documents import ALERTS, CLOSE, MARKS
+from tests.support.documents import CLOSE, MARKS
 from tests.support.events import close_at, open_trade, prepared_client, set_mode
-from tests.support.reports import levels
+from tests.support.reports import alerts, levels
 from tests.support.signals import check, signal, violated, violation
 
 # Sunday 1 March 2026, 17:00 in New York (EST) is 22:00 UTC: an FX desk's week opens.
 FX_WEEK_OPENS = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
 MODE_OF = "query M($c: String) { riskProfile(clientId: $c) { tradingMode } }"
-
-
-async def alerts_of(api: GraphQLClient, client_id: str) -> list[dict[str, Any]]:
-    return list((await api.ok(ALERTS, {"clientId": client_id}, role="admin"))["breakerAlerts"])
 
 
 async def test_weekly_loss_follows_the_new_york_week(clean_database: str, clock: Clock) -> None:
@@ -55,7 +51,7 @@ async def test_weekly_loss_follows_the_new_york_week(clean_database: str, clock:
         assert violated(over) == {"MAX_WEEKLY_LOSS"}
         found = violation(over, "MAX_WEEKLY_LOSS")
         assert found is not None and (found["limit"], found["current"]) == ("500.00", "501.00")
-        assert levels(await alerts_of(api, "fx"), "CLIENT_WEEKLY_LOSS") == [
+        assert levels(await alerts(api, "fx"), "CLIENT_WEEKLY_LOSS") == [
             ("OK", "CRITICAL"),
             ("CRITICAL", "OK"),
             ("OK", "WARNING"),
@@ -71,7 +67,7 @@ async def test_stop_out_halts_until_the_mode_is_set_back(api: GraphQLClient, set
     await api.ok(MARKS, {"prices": [{"instrument": "EURUSD", "price": "1.0750"}]})
     assert (await api.ok(MODE_OF, {"c": "alice"}))["riskProfile"]["tradingMode"] == "HALTED"
     assert (await api.ok(MODE_OF, {"c": "bob"}))["riskProfile"]["tradingMode"] == "ACTIVE"
-    [mode_alert] = [a for a in await alerts_of(api, "alice") if a["kind"] == "TRADING_MODE"]
+    [mode_alert] = [a for a in await alerts(api, "alice") if a["kind"] == "TRADING_MODE"]
     assert (mode_alert["previousLevel"], mode_alert["level"]) == ("OK", "CRITICAL")
     assert "stop-out" in mode_alert["message"] and "drawdown" in mode_alert["message"]
     [entry] = await audit_entries(settings, client_id="alice", action="trading_mode.stop_out")
@@ -106,5 +102,5 @@ async def test_daily_loss_breach_stops_out_a_client_that_asked(api: GraphQLClien
     assert (await api.ok(MODE_OF, {"c": "carol"}))["riskProfile"]["tradingMode"] == "ACTIVE"
     await close_at(api, "c-2", "carol", "-0.01", now)
     assert (await api.ok(MODE_OF, {"c": "carol"}))["riskProfile"]["tradingMode"] == "HALTED"
-    [mode_alert] = [a for a in await alerts_of(api, "carol") if a["kind"] == "TRADING_MODE"]
+    [mode_alert] = [a for a in await alerts(api, "carol") if a["kind"] == "TRADING_MODE"]
     assert "daily loss" in mode_alert["message"]
