@@ -7,7 +7,7 @@ what still counts is those totals less the reservations that expired but are sti
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from domain.equity import AccountState
@@ -18,6 +18,8 @@ from domain.exposure import (
     book_totals,
     client_exposure,
     platform_exposure,
+    with_reservation,
+    with_reserved,
 )
 from domain.instruments import Instrument
 from domain.limits import PlatformLimits
@@ -99,3 +101,28 @@ def platform_snapshot(
         limits.max_open_positions,
     )
     return PlatformSnapshot(limits, exposure, held.volume_by_symbol, catalog)
+
+
+def client_with_reservation(snapshot: ClientSnapshot, held: Reservation) -> ClientSnapshot:
+    """The client as it stands once `held` counts too."""
+    return ClientSnapshot(
+        with_reservation(snapshot.exposure, held),
+        snapshot.books,
+        (*snapshot.reservations, held),
+        snapshot.catalog,
+    )
+
+
+def platform_with_reservation(snapshot: PlatformSnapshot, held: Reservation) -> PlatformSnapshot:
+    """The platform as it stands once `held` counts too (utilization included)."""
+    exposure = snapshot.exposure
+    reserved_volume = dict(snapshot.reserved_volume)
+    reserved_volume[held.symbol] = reserved_volume.get(held.symbol, ZERO) + held.volume
+    counted = with_reserved(
+        exposure,
+        exposure.reserved_positions + 1,
+        exposure.reserved_exposure + held.notional,
+        snapshot.limits.max_total_exposure,
+        snapshot.limits.max_open_positions,
+    )
+    return replace(snapshot, exposure=counted, reserved_volume=reserved_volume)

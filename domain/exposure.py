@@ -124,13 +124,29 @@ def platform_exposure(
     max_open_positions: int,
 ) -> PlatformExposure:
     """Platform sums; utilization counts reservations as the limits do."""
-    used_exposure = totals.gross + reserved_exposure
-    used_positions = Decimal(totals.open_positions + reserved_positions)
-    return PlatformExposure(
-        totals=totals,
+    return with_reserved(
+        PlatformExposure(totals, 0, ZERO, daily_pnl(totals.unrealized, realized_today), ZERO, ZERO),
+        reserved_positions,
+        reserved_exposure,
+        max_total_exposure,
+        max_open_positions,
+    )
+
+
+def with_reserved(
+    exposure: PlatformExposure,
+    reserved_positions: int,
+    reserved_exposure: Decimal,
+    max_total_exposure: Decimal,
+    max_open_positions: int,
+) -> PlatformExposure:
+    """The platform sums with these reservations counted, utilization included."""
+    used_exposure = exposure.totals.gross + reserved_exposure
+    used_positions = Decimal(exposure.totals.open_positions + reserved_positions)
+    return replace(
+        exposure,
         reserved_positions=reserved_positions,
         reserved_exposure=reserved_exposure,
-        daily_pnl=daily_pnl(totals.unrealized, realized_today),
         exposure_utilization_percent=percent(used_exposure, max_total_exposure),
         positions_utilization_percent=percent(used_positions, Decimal(max_open_positions)),
     )

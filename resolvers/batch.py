@@ -34,19 +34,21 @@ from domain.current import (
     ClientSnapshot,
     PlatformSnapshot,
     client_snapshot,
+    client_with_reservation,
     live_reservations,
     platform_snapshot,
+    platform_with_reservation,
 )
+from domain.decide import assess, hold
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskgateError, RiskUnavailable
-from domain.exposure import Reservation, with_reservation
+from domain.exposure import Reservation
 from domain.instruments import known_instrument
 from domain.limits import PlatformLimits
 from domain.numbers import ZERO
 from domain.profile import RiskProfile, default_profile
 from domain.protections import RateBucket, spent
-from resolvers.decide import assess, hold
 from resolvers.deps import Deps
 
 log = logging.getLogger("riskgate.checks")
@@ -189,25 +191,8 @@ class _Book:
 
     def reserve(self, held: Reservation) -> None:
         """Count an approved reservation for the client and the platform."""
-        before = self.clients[held.client_id]
-        self.clients[held.client_id] = ClientSnapshot(
-            with_reservation(before.exposure, held),
-            before.books,
-            (*before.reservations, held),
-            before.catalog,
-        )
-        exposure = self.platform.exposure
-        reserved_volume = dict(self.platform.reserved_volume)
-        reserved_volume[held.symbol] = reserved_volume.get(held.symbol, ZERO) + held.volume
-        self.platform = replace(
-            self.platform,
-            exposure=replace(
-                exposure,
-                reserved_positions=exposure.reserved_positions + 1,
-                reserved_exposure=exposure.reserved_exposure + held.notional,
-            ),
-            reserved_volume=reserved_volume,
-        )
+        self.clients[held.client_id] = client_with_reservation(self.clients[held.client_id], held)
+        self.platform = platform_with_reservation(self.platform, held)
         count, volume, value = self.state.totals.get(held.symbol, (0, ZERO, ZERO))
         self.state.totals[held.symbol] = (count + 1, volume + held.volume, value + held.notional)
 

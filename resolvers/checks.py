@@ -22,6 +22,7 @@ from db.checkstate import CheckState, load_check_state, save_check
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
 from domain.current import ClientSnapshot, client_snapshot, live_reservations, platform_snapshot
+from domain.decide import assess, hold, sizing
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
 from domain.instruments import Instrument, known_instrument
@@ -31,7 +32,6 @@ from domain.profile import RiskProfile, default_profile
 from domain.protections import spent
 from domain.sizing import PositionSizing
 from domain.values import Direction, validate_page_limit
-from resolvers.decide import assess, hold, sizing
 from resolvers.deps import Deps
 from resolvers.profiles import ensure_profile
 
@@ -50,14 +50,7 @@ def _decide(
 ) -> tuple[Decision, Instrument, ClientSnapshot]:
     """Evaluate every rule against the state read inside this transaction."""
     instrument = known_instrument(state.instrument, request.symbol)
-    client = client_snapshot(
-        request.client_id,
-        state.client_books,
-        state.client_catalog,
-        state.account,
-        state.client_reservations,
-        state.client_realized,
-    )
+    client = _client(state, request.client_id)
     platform = platform_snapshot(
         limits,
         state.platform_books,
@@ -79,6 +72,17 @@ def _decide(
         fit=fit,
     )
     return decision, instrument, client
+
+
+def _client(state: CheckState, client_id: str) -> ClientSnapshot:
+    return client_snapshot(
+        client_id,
+        state.client_books,
+        state.client_catalog,
+        state.account,
+        state.client_reservations,
+        state.client_realized,
+    )
 
 
 async def _state(conn: Conn, deps: Deps, request: SignalRequest, now: datetime) -> CheckState:
@@ -151,12 +155,12 @@ async def _reserving(
     state = await _state(lean, deps, request, now)
     fingerprint = request.fingerprint()
     if state.prior_decision is not None:
+        # A replay: the conflict is known from the state read; only a true replay is fetched.
+        if state.prior_decision[1] != fingerprint:
+            raise Conflict(f"signal {request.signal_id} was already checked with other values")
         prior = await decisions.get_decision(lean, request.signal_id)
         assert prior is not None
-        decision, stored_fingerprint = prior
-        if stored_fingerprint != fingerprint:
-            raise Conflict(f"signal {request.signal_id} was already checked with other values")
-        return decision
+        return prior[0]
     await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
@@ -218,12 +222,5 @@ async def position_size(
     limits, state = await _read_state(deps, request, now)
     instrument = known_instrument(state.instrument, request.symbol)
     profile = state.profile or default_profile(target, now)
-    client = client_snapshot(
-        target,
-        state.client_books,
-        state.client_catalog,
-        state.account,
-        state.client_reservations,
-        state.client_realized,
-    )
+    client = _client(state, target)
     return sizing(request, instrument, profile, limits, client.exposure.equity)
