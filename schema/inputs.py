@@ -13,6 +13,8 @@ from domain.errors import BadInput
 from domain.instruments import Instrument, normalize_symbol
 from domain.ledger import TradeClosed, TradeOpened
 from domain.numbers import LOT_STEP
+from domain.profile import PUBLIC_NAMES
+from domain.protections import PROTECTION_NAMES
 from schema.enums import Direction
 
 # The clientId argument of per-client operations.
@@ -108,24 +110,9 @@ class RiskProfileInput:
         return given(self, LIMIT_NAMES + PROTECTION_INPUTS)
 
 
-LIMIT_NAMES = (
-    "max_drawdown_percent",
-    "max_daily_loss",
-    "max_position_size",
-    "max_open_positions",
-    "max_correlation_exposure",
-    "risk_per_trade_percent",
-)
-PROTECTION_INPUTS = (
-    "max_leverage",
-    "max_weekly_loss",
-    "loss_streak_limit",
-    "cooldown_minutes",
-    "max_signals_per_minute",
-    "allowed_instruments",
-    "blocked_instruments",
-    "stop_out_on_breach",
-)
+# The limit and protection fields, by their Python names (from the rules that range them).
+LIMIT_NAMES = tuple(PUBLIC_NAMES)
+PROTECTION_INPUTS = tuple(PROTECTION_NAMES)
 
 
 @strawberry.input(
