@@ -154,27 +154,27 @@ async def load_check_state(
         client_week=facts["client_week"] or ZERO,
         guard=facts["guard"] or Guard(),
     )
+    at = TAG + 1
     for row in rows:
         kind = row[TAG]
         if kind == "S":
             continue
-        found = _PARTS.decode(row, TAG + 1)
         if kind in ("C", "P"):
-            instrument, book = found["book_instrument"], found["book"]
+            instrument = _PARTS.part("book_instrument", row, at)
             books, catalog = (
                 (state.client_books, state.client_catalog)
                 if kind == "C"
                 else (state.platform_books, state.platform_catalog)
             )
-            books.append(book)
+            books.append(_PARTS.part("book", row, at))
             catalog[instrument.symbol] = instrument
         elif kind == "T":
-            symbol_held, count, volume, notional = found["total"]
+            symbol_held, count, volume, notional = _PARTS.part("total", row, at)
             state.totals[symbol_held] = (count, volume, notional)
         elif kind == "R":
-            state.client_reservations.append(found["reservation"])
+            state.client_reservations.append(_PARTS.part("reservation", row, at))
         else:
-            state.expired.append(found["reservation"])
+            state.expired.append(_PARTS.part("reservation", row, at))
     # A reservation may sit on an instrument nobody holds yet; its group still counts.
     missing = {r.symbol for r in state.client_reservations} - state.client_catalog.keys()
     for symbol in sorted(missing):
@@ -248,12 +248,13 @@ async def load_client_state(conn: Conn, *, client_id: str, day: date, now: datet
     rows = await lean.rows(_CLIENT_STATE, client_id, client_id, day, client_id, client_id, now)
     facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
     state = ClientState(facts["account"] or AccountState(), facts["client_realized"] or ZERO)
+    at = TAG + 1
     for row in rows:
         kind = row[TAG]
         if kind == "C":
-            found = _PARTS.decode(row, TAG + 1)
-            state.books.append(found["book"])
-            state.catalog[found["book_instrument"].symbol] = found["book_instrument"]
+            instrument = _PARTS.part("book_instrument", row, at)
+            state.books.append(_PARTS.part("book", row, at))
+            state.catalog[instrument.symbol] = instrument
         elif kind == "R":
-            state.reservations.append(_PARTS.decode(row, TAG + 1)["reservation"])
+            state.reservations.append(_PARTS.part("reservation", row, at))
     return state

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,9 @@ from domain.decisions import Decision
 from domain.profile import RiskLimits, RiskProfile
 from domain.protections import DEFAULT_PROTECTIONS, protection_audit, protections_from_audit
 from domain.values import TradingMode
+
+# asdict() deep-copies every value; a stored decision needs the limits' names only.
+_LIMIT_NAMES = tuple(f.name for f in fields(RiskLimits))
 
 
 def _opt(value: Decimal | None) -> str | None:
@@ -63,7 +66,7 @@ def _result_json(decision: Decision) -> dict[str, Any]:
             "updated_at": profile.updated_at.isoformat() if profile.updated_at else None,
             **{
                 k: _opt(v) if not isinstance(v, int) else v
-                for k, v in asdict(profile.limits).items()
+                for k, v in ((k, getattr(profile.limits, k)) for k in _LIMIT_NAMES)
             },
             # Only when set, so that a decision under default settings stays as small as ever.
             **(
