@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.decisions import INSERT_DECISION, decision_args, decision_from
 from db.lean import Lean, Sql
 from db.protections import SET_BUCKET
-from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, reservation_args
+from db.reservations import INSERT_RESERVATION, SAVE_SUMS, SAVE_TOTAL, reservation_args, sums_args
 from db.rows import (
     ACCOUNT,
     BOOK,
@@ -214,14 +214,17 @@ async def save_batch(
     held: Sequence[Reservation],
     totals: Totals,
 ) -> dict[str, int]:
-    """Insert the decisions and reservations, save the touched totals; the new decision ids.
+    """Insert the decisions and reservations, save the touched totals and the platform's
+    sums; the new decision ids.
 
-    `totals` are the per-instrument totals with `held` already added.
+    `totals` are all the per-instrument totals, with `held` already added.
     """
     lean = await Lean.of(conn)
     await lean.many(INSERT_RESERVATION, [reservation_args(h) for h in held])
     touched = sorted({h.symbol for h in held})
     await lean.many(SAVE_TOTAL, [(s, *totals[s]) for s in touched])
+    if held:
+        await lean.run(SAVE_SUMS, *sums_args(totals))
     rows = [
         decision_args(s.decision, fingerprint=s.fingerprint, symbol=s.symbol, direction=s.direction)
         for s in stored

@@ -10,33 +10,48 @@ totals, the expired ones).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
 from db.catalog import get_instrument
-from db.decisions import INSERT_DECISION, decision_args, insert_decision
+from db.decisions import INSERT_DECISION, decision_args, insert_decision, insert_decision_from
+from db.failures import RetryTransaction
 from db.lean import Conn, Lean, Sql
-from db.reservations import INSERT_RESERVATION, SAVE_TOTAL, reservation_args, total_with
+from db.reservations import (
+    INSERT_RESERVATION,
+    SAVE_SUMS,
+    SAVE_TOTAL,
+    insert_reservation_from,
+    reservation_args,
+    sums_args,
+    total_with,
+)
 from db.rows import (
     ACCOUNT,
     BOOK,
+    CLAIM_BASE,
     DECISION_KEY,
     GUARD,
     INSTRUMENT,
+    PLATFORM,
     PROFILE,
     REALIZED,
     RESERVATION,
     RESERVATION_TOTAL,
+    ClaimBase,
     Guard,
     Joined,
 )
+from domain.checks import ClaimRoom
 from domain.current import Totals
 from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation
 from domain.instruments import Instrument
+from domain.limits import PlatformLimits
 from domain.numbers import ZERO
 from domain.positions import PositionBook
 from domain.profile import RiskProfile
@@ -44,9 +59,11 @@ from domain.profile import RiskProfile
 # One statement reads it all, a row per fact, tagged: the one-row facts 'S' (each part
 # NULL when its row does not exist yet), client books 'C' and platform books 'P' with their
 # instruments, platform reservation totals 'T', the client's live reservations 'R' and
-# every expired reservation 'X'. (One round trip: on PostgreSQL a reserving check holds the
-# platform row meanwhile.)
+# every expired reservation 'X'. Nothing is locked: on PostgreSQL a check claims its
+# platform capacity at the end (`claim_check`).
 _FACTS = (
+    "platform",
+    "claim",
     "prior",
     "profile",
     "account",
@@ -57,6 +74,8 @@ _FACTS = (
     "instrument",
 )
 _PARTS = Joined(
+    platform=("l", PLATFORM),
+    claim=("l", CLAIM_BASE),
     prior=("d", DECISION_KEY),
     profile=("p", PROFILE),
     account=("a", ACCOUNT),
@@ -74,7 +93,7 @@ _PARTS = Joined(
 _BOOK = ("book_instrument", "book")
 _STATE = Sql(
     f"SELECT 'S', {_PARTS.sql(only=_FACTS)}"
-    " FROM (SELECT 1 AS one) o"
+    " FROM platform_limits l"
     " LEFT JOIN risk_decisions d ON d.signal_id = ?"
     " LEFT JOIN risk_profiles p ON p.client_id = ?"
     " LEFT JOIN accounts a ON a.client_id = ?"
@@ -83,6 +102,7 @@ _STATE = Sql(
     " LEFT JOIN client_guards g ON g.client_id = ?"
     " LEFT JOIN platform_daily_pnl pr ON pr.trading_day = ?"
     " LEFT JOIN instruments i ON i.symbol = ?"
+    " WHERE l.id = 1"  # the platform row: the limits and what a claim is measured against
     f" UNION ALL SELECT 'C', {_PARTS.sql(only=_BOOK)}{CLIENT_BOOKS_FROM}"
     f" UNION ALL SELECT 'P', {_PARTS.sql(only=_BOOK)}{PLATFORM_BOOKS_FROM}"
     f" UNION ALL SELECT 'T', {_PARTS.sql(only=['total'])} FROM reservation_totals t"
@@ -97,6 +117,8 @@ TAG = 0  # the tag column; the parts follow it
 
 @dataclass
 class CheckState:
+    limits: PlatformLimits
+    claim: ClaimBase
     prior_decision: tuple[int, str] | None
     profile: RiskProfile | None
     account: AccountState
@@ -144,7 +166,10 @@ async def load_check_state(
         now,  # expired reservations
     )
     facts = _PARTS.decode(next(r for r in rows if r[TAG] == "S"), TAG + 1)
+    limits, _updated_at = facts["platform"]
     state = CheckState(
+        limits=limits,
+        claim=facts["claim"],
         prior_decision=facts["prior"],
         profile=facts["profile"],
         account=facts["account"] or AccountState(),
@@ -184,9 +209,10 @@ async def load_check_state(
     return state
 
 
-# PostgreSQL stores a passing check in one round trip (the platform lock is held meanwhile).
+# Under the platform lock, PostgreSQL stores a passing check in one round trip.
 _SAVE_PASSING = Sql(
-    f"WITH r AS ({INSERT_RESERVATION.sqlite}), t AS ({SAVE_TOTAL.sqlite}) {INSERT_DECISION.sqlite}"
+    f"WITH r AS ({INSERT_RESERVATION.sqlite}), t AS ({SAVE_TOTAL.sqlite}),"
+    f" s AS ({SAVE_SUMS.sqlite}) {INSERT_DECISION.sqlite}"
 )
 
 
@@ -200,7 +226,8 @@ async def save_check(
     held: Reservation | None,
     totals: Totals,
 ) -> int:
-    """Store the decision and, when it passed, its reservation and the platform totals."""
+    """Store the decision and, when it passed, its reservation and the platform totals and
+    sums (the platform lock is held: every total is as read)."""
     if held is None:
         return await insert_decision(
             conn, decision, fingerprint=fingerprint, symbol=symbol, direction=direction
@@ -208,15 +235,88 @@ async def save_check(
     lean = await Lean.of(conn)
     reserve = reservation_args(held)
     total = total_with(totals, held)
+    sums = sums_args(totals)
     record = decision_args(decision, fingerprint=fingerprint, symbol=symbol, direction=direction)
     if lean.is_pg:
-        row = await lean.row(_SAVE_PASSING, *reserve, *total, *record)
+        row = await lean.row(_SAVE_PASSING, *reserve, *total, *sums, *record)
     else:
         await lean.run(INSERT_RESERVATION, *reserve)
         await lean.run(SAVE_TOTAL, *total)
+        await lean.run(SAVE_SUMS, *sums)
         row = await lean.row(INSERT_DECISION, *record)
     assert row is not None
     return int(row[0])
+
+
+# PostgreSQL: a transaction-scoped advisory lock per client serializes the checks of one
+# client (a client with no rows yet too); the first key names what the lock is for.
+_CLIENT_LOCK = Sql("SELECT pg_advisory_xact_lock(?, ?)")
+_CHECKS_OF_A_CLIENT = 0x52_47_43_4B
+
+
+async def lock_client(lean: Lean, client_id: str) -> None:
+    """Wait for, then hold to the commit, the lock of `client_id`'s checks (PostgreSQL)."""
+    digest = hashlib.blake2b(client_id.encode(), digest_size=4).digest()
+    await lean.row(_CLIENT_LOCK, _CHECKS_OF_A_CLIENT, int.from_bytes(digest, "big", signed=True))
+
+
+# PostgreSQL, without the platform lock: a passing check claims its capacity and stores
+# itself in this one statement. The platform row and the instrument's totals are updated
+# (and so held to the commit) only if nothing took the platform lock since the check read
+# (`writer_seq`) and the reservations other checks claimed meanwhile fit in the room its
+# decision left; each condition is re-read on the newest row once a concurrent claim
+# commits. Otherwise nothing is written and the check decides again.
+_CLAIM = Sql(
+    "WITH plat AS (UPDATE platform_limits SET reserved_count = reserved_count + 1,"
+    " reserved_notional = reserved_notional + CAST(? AS NUMERIC)"
+    " WHERE id = 1 AND writer_seq = ? AND reserved_count <= ? AND reserved_notional <= ?"
+    " RETURNING id),"
+    " tot AS (INSERT INTO reservation_totals AS t (symbol, count, volume, notional)"
+    " SELECT CAST(? AS TEXT), 1, CAST(? AS NUMERIC), CAST(? AS NUMERIC) FROM plat"
+    " ON CONFLICT (symbol) DO UPDATE SET count = t.count + 1,"
+    " volume = t.volume + excluded.volume, notional = t.notional + excluded.notional"
+    " WHERE t.volume <= ? RETURNING symbol),"
+    f" res AS ({insert_reservation_from('tot')}),"
+    f" dec AS ({insert_decision_from('tot')})"
+    " SELECT EXISTS (SELECT 1 FROM plat), (SELECT id FROM dec)"
+)
+
+
+async def claim_check(
+    lean: Lean,
+    decision: Decision,
+    *,
+    fingerprint: str,
+    direction: str,
+    held: Reservation,
+    room: ClaimRoom,
+    base: ClaimBase,
+    totals: Totals,
+) -> int | None:
+    """Claim a passing check's capacity and store it; its decision id, or None when the
+    claim lost (nothing written: decide again on a fresh read)."""
+    _, volume_read, _ = totals.get(held.symbol, (0, ZERO, ZERO))
+    row = await lean.row(
+        _CLAIM,
+        held.notional,
+        base.writer_seq,
+        base.reserved_count + room.positions,
+        base.reserved_notional + room.notional,
+        held.symbol,
+        held.volume,
+        held.notional,
+        volume_read + room.volume,
+        *reservation_args(held),
+        *decision_args(decision, fingerprint=fingerprint, symbol=held.symbol, direction=direction),
+    )
+    assert row is not None
+    platform_claimed, decision_id = row
+    if decision_id is not None:
+        return int(decision_id)
+    if platform_claimed:
+        # The platform's room held but the instrument's did not: undo it all and go again.
+        raise RetryTransaction()
+    return None
 
 
 # A client's exposure needs only its own rows: the account and today's realized P&L 'S',

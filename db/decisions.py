@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Conn, Lean, Sql
-from db.rows import DECISION
+from db.rows import DECISION, typed_params
 from db.snapshots import report_from_json, snapshot_values
 from db.tables import risk_decisions
 from domain.checks import CheckResult, Headroom, LimitCheck, Violation
@@ -79,11 +79,28 @@ def _result_json(decision: Decision) -> dict[str, Any]:
 
 
 _GET = Sql(f"SELECT {DECISION.sql('d')} FROM risk_decisions d WHERE d.signal_id = ?")
-INSERT_DECISION = Sql(
-    "INSERT INTO risk_decisions (signal_id, client_id, fingerprint, passes, symbol, direction,"
-    " volume, notional, result, checked_at, reservation_expires_at, requested_volume,"
-    " fitted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+_COLUMNS = (
+    "signal_id",
+    "client_id",
+    "fingerprint",
+    "passes",
+    "symbol",
+    "direction",
+    "volume",
+    "notional",
+    "result",
+    "checked_at",
+    "reservation_expires_at",
+    "requested_volume",
+    "fitted_by",
 )
+_INSERT = f"INSERT INTO risk_decisions ({', '.join(_COLUMNS)})"
+INSERT_DECISION = Sql(f"{_INSERT} VALUES ({', '.join('?' * len(_COLUMNS))}) RETURNING id")
+
+
+def insert_decision_from(source: str) -> str:
+    """INSERT_DECISION (same parameters) storing a row only if `source` (a CTE) has one."""
+    return f"{_INSERT} SELECT {typed_params(risk_decisions, _COLUMNS)} FROM {source} RETURNING id"
 
 
 async def get_decision(conn: Conn, signal_id: str) -> tuple[Decision, str] | None:

@@ -174,20 +174,30 @@ class Database:
     async def read_direct(self, work: Callable[[Lean], Awaitable[T]]) -> T:
         """`read` for work made only of driver-level statements (the hot paths).
 
-        On SQLite the whole unit runs in one hop on the connection's thread (`DirectLean`).
+        On SQLite the whole unit runs in one hop on the connection's thread (`DirectLean`);
+        on PostgreSQL its statements run without BEGIN, each on its own snapshot.
         """
         if not self.is_sqlite:
-            return await self.read(_on_lean(work, read_only=True))
+            try:
+                return await self._owned(lambda unit: self._pg_direct(work, unit, writes=False))
+            except RetryTransaction as error:
+                raise RiskUnavailable("the risk store is busy; try again") from error
         return await self._owned(lambda unit: self._direct(self.reader, _READ, work, unit))
 
     async def write_direct(self, work: Callable[[Lean], Awaitable[T]]) -> T:
         """`write` for work made only of driver-level statements (the hot paths).
 
         On SQLite the whole unit (BEGIN IMMEDIATE, statements, COMMIT) runs in one hop on
-        the single writer's thread; a lost race cannot happen there, so nothing retries.
+        the single writer's thread; a lost race cannot happen there, so nothing retries. On
+        PostgreSQL the transaction is the driver's own, without SQLAlchemy's on the way.
         """
         if not self.is_sqlite:
-            return await self.write(_on_lean(work))
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    return await self._owned(lambda unit: self._pg_direct(work, unit, writes=True))
+                except RetryTransaction:
+                    await asyncio.sleep(0.002 * (2**attempt))
+            raise RiskUnavailable("the risk store stayed contended; nothing was done")
         return await self._owned(lambda unit: self._direct(self.writer, _WRITE, work, unit))
 
     async def _owned(self, run: Callable[[_Unit], Coroutine[Any, Any, T]]) -> T:
@@ -255,6 +265,32 @@ class Database:
         except Exception as error:
             raise _mapped(error) from error
 
+    async def _pg_direct(
+        self, work: Callable[[Lean], Awaitable[T]], unit: _Unit, *, writes: bool
+    ) -> T:
+        """A unit of driver-level work on a pooled asyncpg connection, whose BEGIN and
+        COMMIT (none when it only reads) are sent by the driver directly."""
+        try:
+            async with self.writer.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                try:
+                    if writes:
+                        await driver.execute("BEGIN")
+                    result = await work(Lean(conn, driver, is_pg=True, read_only=not writes))
+                    if unit.abandoned:
+                        raise _Abandoned
+                    if writes:
+                        await driver.execute("COMMIT")
+                    return result
+                except BaseException as error:
+                    await _end_driver_transaction(conn, driver, error)
+                    raise
+        except RiskgateError:
+            raise
+        except Exception as error:
+            raise _mapped(error) from error
+
 
 def _mapped(error: Exception) -> BaseException:
     mapped = classify(error)
@@ -263,15 +299,6 @@ def _mapped(error: Exception) -> BaseException:
     if isinstance(mapped, RiskUnavailable):
         log.warning("database unavailable: %s", type(error).__name__)
     return mapped
-
-
-def _on_lean(
-    work: Callable[[Lean], Awaitable[T]], *, read_only: bool = False
-) -> Callable[[AsyncConnection], Awaitable[T]]:
-    async def on_connection(conn: AsyncConnection) -> T:
-        return await work(await Lean.of(conn, read_only=read_only))
-
-    return on_connection
 
 
 def _run_unit(
@@ -309,6 +336,20 @@ def _broken(error: BaseException) -> bool:
     return isinstance(error, asyncio.CancelledError | RiskUnavailable) or isinstance(
         classify(error), RiskUnavailable
     )
+
+
+async def _end_driver_transaction(conn: AsyncConnection, driver: Any, error: BaseException) -> None:
+    """End a failed driver-level unit: roll its transaction back, or drop a connection that
+    may be broken (the pool then replaces it)."""
+    if not _broken(error) and not driver.is_closed():
+        try:
+            if driver.is_in_transaction():
+                await driver.execute("ROLLBACK")
+            return
+        except Exception as rollback_error:
+            log.warning("rollback failed: %s", type(rollback_error).__name__)
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
 
 
 async def _discard(conn: AsyncConnection, error: BaseException) -> None:

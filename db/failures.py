@@ -50,6 +50,12 @@ class RetryTransaction(Exception):
     """The transaction lost a serialization race and may be run again."""
 
 
+def is_duplicate(error: BaseException) -> bool:
+    """A unique key was taken by a concurrent transaction (a lost race, not a bug, where no
+    lock orders the writers)."""
+    return sqlstate(error) == "23505"
+
+
 def unavailable() -> RiskUnavailable:
     return RiskUnavailable("the risk store is unavailable; nothing was done")
 

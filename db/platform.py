@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.lean import Conn, Lean, Sql
@@ -37,22 +37,35 @@ def platform_row_values(limits: PlatformLimits, *, at: datetime) -> dict[str, An
 
 
 _GET = Sql(f"SELECT {PLATFORM.sql('l')} FROM platform_limits l WHERE l.id = 1")
-_GET_FOR_UPDATE = Sql(f"{_GET.sqlite} FOR UPDATE")
+# Taking the platform lock bumps the writer sequence: a PostgreSQL check that read before
+# and claims after sees it moved and decides again.
+_BUMP = "UPDATE platform_limits AS l SET writer_seq = l.writer_seq + 1 WHERE l.id = 1"
+_LOCK = Sql(_BUMP)
+_GET_LOCKED = Sql(f"{_BUMP} RETURNING {PLATFORM.sql('l')}")
 
 
 async def get_limits(conn: Conn, *, lock: bool = False) -> tuple[PlatformLimits, datetime]:
-    """The platform row; `lock` serializes every writer behind it (FOR UPDATE on PostgreSQL;
-    SQLite's single writer is serialized already)."""
+    """The platform row; `lock` serializes every writer behind it (a row lock held to the
+    commit on PostgreSQL; SQLite's single writer is serialized already)."""
     lean = await Lean.of(conn)
-    row = await lean.row(_GET_FOR_UPDATE if lock and lean.is_pg else _GET)
+    row = await lean.row(_GET_LOCKED if lock and lean.is_pg else _GET)
     assert row is not None, "the platform row is created by the first migration"
     return PLATFORM.decode(row)
+
+
+async def lock(conn: Conn) -> None:
+    """Take the platform writer lock (driver-level; nothing to do on SQLite's one writer)."""
+    lean = await Lean.of(conn)
+    if lean.is_pg:
+        await lean.run(_LOCK)
 
 
 async def lock_platform(conn: AsyncConnection) -> None:
     """Take the platform writer lock without reading the limits."""
     stmt = (
-        select(platform_limits.c.id).where(platform_limits.c.id == PLATFORM_ROW).with_for_update()
+        update(platform_limits)
+        .where(platform_limits.c.id == PLATFORM_ROW)
+        .values(writer_seq=platform_limits.c.writer_seq + 1)
     )
     await conn.execute(stmt)
 

@@ -1,7 +1,9 @@
 """Reservations: capacity held for approved signals until consumed, released or expired.
 
 `reservation_totals` always equals the sums over every row of `reservations`, expired or
-not; an expired row stops counting because readers subtract it, and writers sweep it out.
+not, and the platform row's `reserved_count` / `reserved_notional` equal the sums over
+those totals; an expired row stops counting because readers subtract it, and writers sweep
+it out.
 So a platform-wide read costs a row per instrument plus the few rows expired since the last
 write, never a scan of everything reserved. These run on the check's hot path, hence
 driver-level statements (`db.lean`).
@@ -15,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from db.lean import Conn, Lean, Sql
-from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal
-from domain.current import PlatformReservations, Totals, live_reservations
+from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal, typed_params
+from db.tables import reservations
+from domain.current import PlatformReservations, Totals, live_reservations, stored_sums
 from domain.exposure import Reservation
 from domain.numbers import ZERO
 
@@ -25,15 +28,28 @@ _SELECT = f"SELECT {RESERVATION.sql('r')} FROM reservations r"
 _EXPIRED = Sql(f"{_SELECT} WHERE r.expires_at <= ?")
 _GET = Sql(f"{_SELECT} WHERE r.signal_id = ?")
 INSERT_RESERVATION = Sql(f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def insert_reservation_from(source: str) -> str:
+    """INSERT_RESERVATION (same parameters) storing a row only if `source` (a CTE) has one."""
+    params = typed_params(reservations, RESERVATION.names)
+    return f"INSERT INTO reservations ({_COLUMNS}) SELECT {params} FROM {source}"
+
+
 _DELETE = Sql("DELETE FROM reservations WHERE signal_id = ?")
 _DELETE_EXPIRED = Sql("DELETE FROM reservations WHERE expires_at <= ?")
 _TOTALS = Sql(f"SELECT {RESERVATION_TOTAL.sql('t')} FROM reservation_totals t WHERE t.count > 0")
-_TOTAL_OF = Sql(f"SELECT {RESERVATION_TOTAL.sql('t')} FROM reservation_totals t WHERE t.symbol = ?")
 SAVE_TOTAL = Sql(
     f"INSERT INTO reservation_totals ({', '.join(RESERVATION_TOTAL.names)}) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (symbol) DO UPDATE SET count = excluded.count, volume = excluded.volume,"
     " notional = excluded.notional"
 )
+SAVE_SUMS = Sql("UPDATE platform_limits SET reserved_count = ?, reserved_notional = ? WHERE id = 1")
+
+
+def sums_args(totals: Totals) -> tuple[Any, ...]:
+    """Parameters of SAVE_SUMS: the platform row's sums of `totals` (all of them)."""
+    return stored_sums(totals)
 
 
 async def platform_active(conn: Conn, now: datetime) -> PlatformReservations:
@@ -51,11 +67,14 @@ def totals_of(rows: Iterable[ReservationTotal]) -> Totals:
 async def _adjust_totals(
     lean: Lean, changes: Iterable[tuple[Reservation, int]], known: Totals | None = None
 ) -> None:
-    """Apply (+1 / -1) reservation changes to the per-instrument totals.
+    """Apply (+1 / -1) reservation changes to the per-instrument totals and the platform
+    row's sums (under the platform lock).
 
-    `known` holds the totals already read in this transaction (saves a read per symbol);
-    it is updated in place.
+    `known` holds all the totals already read in this transaction (saves a read); it is
+    updated in place.
     """
+    if known is None:
+        known = totals_of(RESERVATION_TOTAL.decode(r) for r in await lean.rows(_TOTALS))
     delta: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
     for held, sign in changes:
         d = delta[held.symbol]
@@ -63,17 +82,13 @@ async def _adjust_totals(
         d[1] += sign * held.volume
         d[2] += sign * held.notional
     for symbol, (count, volume, notional) in delta.items():
-        if known is not None:
-            c0, v0, n0 = known.get(symbol, (0, ZERO, ZERO))
-        else:
-            row = await lean.row(_TOTAL_OF, symbol)
-            _, c0, v0, n0 = RESERVATION_TOTAL.decode(row) if row else (symbol, 0, ZERO, ZERO)
+        c0, v0, n0 = known.get(symbol, (0, ZERO, ZERO))
         total = max(c0 + count, 0)
         new_volume = max(v0 + volume, ZERO) if total else ZERO
         new_notional = max(n0 + notional, ZERO) if total else ZERO
         await lean.run(SAVE_TOTAL, symbol, total, new_volume, new_notional)
-        if known is not None:
-            known[symbol] = (total, new_volume, new_notional)
+        known[symbol] = (total, new_volume, new_notional)
+    await lean.run(SAVE_SUMS, *sums_args(known))
 
 
 async def get(conn: Conn, signal_id: str) -> Reservation | None:

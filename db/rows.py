@@ -338,6 +338,30 @@ PLATFORM = Shape(
     _platform,
 )
 
+
+@dataclass(frozen=True, slots=True)
+class ClaimBase:
+    """The platform row as a check read it: the writer sequence and the reserved sums its
+    claim is measured against."""
+
+    writer_seq: int
+    reserved_count: int
+    reserved_notional: Decimal
+
+
+CLAIM_BASE = Shape(
+    platform_limits,
+    ("writer_seq", "reserved_count", "reserved_notional"),
+    lambda v: ClaimBase(**v),
+)
+
+
+def typed_params(table: Table, names: Sequence[str]) -> str:
+    """Placeholders typed as the columns are, for an INSERT ... SELECT (PostgreSQL types the
+    parameters of a VALUES list from its target, but not those of a SELECT list)."""
+    return ", ".join(f"CAST(? AS {_sql_type(table.c[name].type)})" for name in names)
+
+
 # A stored decision's identity: (id, fingerprint of the payload it answered).
 DECISION_KEY: Shape[tuple[int, str]] = Shape(
     risk_decisions, ("id", "fingerprint"), lambda v: (v["id"], v["fingerprint"])

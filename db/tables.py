@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -227,6 +228,13 @@ platform_limits = Table(
     Column("ceiling_blocked_instruments", Text),
     Column("ceiling_stop_out_on_breach", Boolean, nullable=False, server_default=false()),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Bumped by every writer that takes the platform lock; a PostgreSQL check's claim
+    # (which does not take it) stands only if nothing bumped it since the check read.
+    Column("writer_seq", BigInteger, nullable=False, server_default="0"),
+    # The sums of reservation_totals (stored reservations, expired ones included): what a
+    # check's claim compares against the room its decision left.
+    Column("reserved_count", Integer, nullable=False, server_default="0"),
+    Column("reserved_notional", ExactDecimal(), nullable=False, server_default="0"),
     CheckConstraint("id = 1", name="single_row"),
 )
 

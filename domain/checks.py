@@ -393,6 +393,32 @@ def check_instrument_concentration(
     return _outcome(LimitCheck.INSTRUMENT_CONCENTRATION, cap, used, after > cap, after, message)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimRoom:
+    """How far the platform's live reservations may grow beyond those a passing check saw
+    (its own aside) before a platform check it passed would fail: positions, notional, and
+    lots on its instrument. Another check's reservation landing within it leaves the
+    decision as it was."""
+
+    positions: int
+    notional: Decimal
+    volume: Decimal
+
+
+def claim_room(platform: PlatformState, volume: Decimal, value: Decimal) -> ClaimRoom:
+    """The slack of PLATFORM_POSITIONS, PLATFORM_EXPOSURE and INSTRUMENT_CONCENTRATION for a
+    signal of `volume` lots worth `value`, compared as `run_checks` compares them (each is
+    >= 0 exactly when that check passes)."""
+    caps = platform.limits
+    return ClaimRoom(
+        positions=caps.max_open_positions
+        - (platform.open_positions + platform.reserved_positions + 1),
+        notional=caps.max_total_exposure
+        - (platform.gross_exposure + platform.reserved_exposure + value),
+        volume=caps.instrument_volume_cap - (platform.instrument_volume + volume),
+    )
+
+
 def run_checks(
     signal: Signal,
     instrument: Instrument,

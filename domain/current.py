@@ -55,6 +55,15 @@ def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> Platfor
     return live
 
 
+def stored_sums(totals: Totals) -> tuple[int, Decimal]:
+    """Count and notional over every stored reservation, expired or not (the platform row
+    keeps these beside the per-instrument totals)."""
+    return (
+        sum(count for count, _, _ in totals.values()),
+        sum((notional for _, _, notional in totals.values()), ZERO),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSnapshot:
     """Everything known about one client now: its exposure and the rows behind it."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from domain.checks import ClientState, Signal, evaluate, platform_state
+from domain.checks import ClaimRoom, ClientState, Signal, claim_room, evaluate, platform_state
 from domain.current import ClientSnapshot, PlatformSnapshot
 from domain.decisions import Decision, SignalRequest
 from domain.exposure import Reservation, exposure_report, with_reservation
@@ -119,3 +119,11 @@ def hold(
         decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
     )
     return decision, held
+
+
+def room_left(platform: PlatformSnapshot, held: Reservation) -> ClaimRoom:
+    """The room a passing decision leaves on the platform it was made against."""
+    on_platform = platform_state(
+        platform.exposure, platform.limits, platform.reserved_volume, held.symbol
+    )
+    return claim_room(on_platform, held.volume, held.notional)

@@ -1,8 +1,10 @@
 """checkSignal, releaseSignal, riskDecisions and positionSize.
 
-A reserving check is one transaction behind the platform lock: it reads the client's and
-the platform's running sums, evaluates every rule, and stores the decision and (when it
-passes) a reservation. Anything that stops it from being evaluated fails closed.
+A reserving check is one transaction: it reads the client's and the platform's running
+sums, evaluates every rule, and stores the decision and (when it passes) a reservation. On
+SQLite it runs behind the platform lock (the single writer); on PostgreSQL behind its
+client's lock, claiming its platform capacity as it stores itself. Anything that stops it
+from being evaluated fails closed.
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import decisions, reservations
 from db import platform as platform_db
 from db import protections as protections_db
-from db.checkstate import CheckState, load_check_state, save_check
+from db.checkstate import CheckState, claim_check, load_check_state, lock_client, save_check
+from db.failures import RetryTransaction, is_duplicate
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
-from domain.current import ClientSnapshot, client_snapshot, live_reservations, platform_snapshot
-from domain.decide import assess, hold, sizing
+from domain.current import (
+    ClientSnapshot,
+    PlatformSnapshot,
+    client_snapshot,
+    live_reservations,
+    platform_snapshot,
+)
+from domain.decide import assess, hold, room_left, sizing
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
 from domain.instruments import Instrument, known_instrument
 from domain.ledger import validate_trade_id
-from domain.limits import PlatformLimits
 from domain.profile import RiskProfile, default_profile
 from domain.protections import spent
 from domain.sizing import PositionSizing
@@ -43,16 +51,15 @@ def _decide(
     state: CheckState,
     request: SignalRequest,
     profile: RiskProfile,
-    limits: PlatformLimits,
     now: datetime,
     *,
     fit: bool = False,
-) -> tuple[Decision, Instrument, ClientSnapshot]:
-    """Evaluate every rule against the state read inside this transaction."""
+) -> tuple[Decision, Instrument, ClientSnapshot, PlatformSnapshot]:
+    """Evaluate every rule against the state read for this check."""
     instrument = known_instrument(state.instrument, request.symbol)
     client = _client(state, request.client_id)
     platform = platform_snapshot(
-        limits,
+        state.limits,
         state.platform_books,
         state.platform_catalog,
         live_reservations(state.totals, state.expired),
@@ -63,7 +70,7 @@ def _decide(
         request,
         instrument,
         profile,
-        limits,
+        state.limits,
         client,
         platform,
         catalog_view,
@@ -71,7 +78,7 @@ def _decide(
         guards=state.guard.state(state.client_week, now),
         fit=fit,
     )
-    return decision, instrument, client
+    return decision, instrument, client, platform
 
 
 def _client(state: CheckState, client_id: str) -> ClientSnapshot:
@@ -128,59 +135,124 @@ async def check_signal(
     return decision
 
 
-async def _read_state(
-    deps: Deps, request: SignalRequest, now: datetime
-) -> tuple[PlatformLimits, CheckState]:
-    async def work(lean: Lean) -> tuple[PlatformLimits, CheckState]:
-        limits, _ = await platform_db.get_limits(lean)
-        return limits, await _state(lean, deps, request, now)
-
-    return await deps.db.read_direct(work)
+async def _read_state(deps: Deps, request: SignalRequest, now: datetime) -> CheckState:
+    return await deps.db.read_direct(lambda lean: _state(lean, deps, request, now))
 
 
 async def _dry_run(
     deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
 ) -> Decision:
-    limits, state = await _read_state(deps, request, now)
+    state = await _read_state(deps, request, now)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _ = _decide(state, request, profile, limits, now, fit=fit)
+    decision, _, _, _ = _decide(state, request, profile, now, fit=fit)
     return decision
 
 
 async def _reserving(
     lean: Lean, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
 ) -> Decision:
-    """The whole reserving check: driver-level statements only (one hop on SQLite)."""
-    limits, _ = await platform_db.get_limits(lean, lock=True)
+    """The whole reserving check, driver-level statements only (one hop on SQLite)."""
+    if lean.is_pg:
+        return await _claiming(lean, deps, request, now, fit=fit)
+    return await _locked(lean, deps, request, now, fit=fit)
+
+
+async def _replay(lean: Lean, state: CheckState, request: SignalRequest) -> Decision | None:
+    """The decision already made for this signal id, or None; other values are a conflict
+    (known from the state read: only a true replay is fetched)."""
+    if state.prior_decision is None:
+        return None
+    if state.prior_decision[1] != request.fingerprint():
+        raise Conflict(f"signal {request.signal_id} was already checked with other values")
+    prior = await decisions.get_decision(lean, request.signal_id)
+    assert prior is not None
+    return prior[0]
+
+
+async def _locked(
+    lean: Lean, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
+) -> Decision:
+    """Decide and store behind the platform lock (SQLite's single writer is that lock)."""
+    await platform_db.lock(lean)
     state = await _state(lean, deps, request, now)
-    fingerprint = request.fingerprint()
-    if state.prior_decision is not None:
-        # A replay: the conflict is known from the state read; only a true replay is fetched.
-        if state.prior_decision[1] != fingerprint:
-            raise Conflict(f"signal {request.signal_id} was already checked with other values")
-        prior = await decisions.get_decision(lean, request.signal_id)
-        assert prior is not None
-        return prior[0]
+    prior = await _replay(lean, state, request)
+    if prior is not None:
+        return prior
     await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
-    decision, instrument, client = _decide(state, request, profile, limits, now, fit=fit)
-    bucket = spent(profile.protections, state.guard.bucket, now)
-    if bucket is not None:
-        await protections_db.save_bucket(
-            lean, request.client_id, bucket, seen_seq=state.guard.rate_seq
-        )
+    decision, instrument, client, _ = _decide(state, request, profile, now, fit=fit)
+    await _spend_rate(lean, state, profile, request.client_id, now)
     decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
     decision_id = await save_check(
         lean,
         decision,
-        fingerprint=fingerprint,
+        fingerprint=request.fingerprint(),
         symbol=request.symbol,
         direction=request.direction.value,
         held=held,
         totals=state.totals,
     )
     return replace(decision, decision_id=decision_id)
+
+
+CLAIM_ATTEMPTS = 3
+
+
+async def _claiming(
+    lean: Lean, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
+) -> Decision:
+    """PostgreSQL: hold only this client's lock while reading and deciding, then claim the
+    platform capacity in the statement that stores the check (`claim_check`), so that the
+    rows every check shares are held from that statement to the commit. A claim that loses
+    decides again on a fresh read; after a few losses the check takes the platform lock."""
+    await lock_client(lean, request.client_id)
+    fingerprint = request.fingerprint()
+    for _ in range(CLAIM_ATTEMPTS):
+        state = await _state(lean, deps, request, now)
+        prior = await _replay(lean, state, request)
+        if prior is not None:
+            return prior
+        profile = state.profile or await ensure_profile(lean, request.client_id, now)
+        decision, instrument, client, platform = _decide(state, request, profile, now, fit=fit)
+        decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
+        try:
+            if held is None:
+                decision_id: int | None = await decisions.insert_decision(
+                    lean,
+                    decision,
+                    fingerprint=fingerprint,
+                    symbol=request.symbol,
+                    direction=request.direction.value,
+                )
+            else:
+                decision_id = await claim_check(
+                    lean,
+                    decision,
+                    fingerprint=fingerprint,
+                    direction=request.direction.value,
+                    held=held,
+                    room=room_left(platform, held),
+                    base=state.claim,
+                    totals=state.totals,
+                )
+        except Exception as error:
+            if is_duplicate(error):  # the same signal id, checked for another client
+                raise RetryTransaction() from error
+            raise
+        if decision_id is not None:
+            await _spend_rate(lean, state, profile, request.client_id, now)
+            return replace(decision, decision_id=decision_id)
+    return await _locked(lean, deps, request, now, fit=fit)
+
+
+async def _spend_rate(
+    lean: Lean, state: CheckState, profile: RiskProfile, client_id: str, now: datetime
+) -> None:
+    """A reserving check spends from the client's signal-rate bucket, passing or not."""
+    bucket = spent(profile.protections, state.guard.bucket, now)
+    if bucket is not None:
+        await protections_db.save_bucket(lean, client_id, bucket, seen_seq=state.guard.rate_seq)
 
 
 async def release_signal(deps: Deps, caller: Caller, signal_id: str) -> bool:
@@ -219,8 +291,8 @@ async def position_size(
         SignalRequest("sizing", target, symbol, Direction.BUY, None, entry_price, stop_loss)
     )
     now = deps.now()
-    limits, state = await _read_state(deps, request, now)
+    state = await _read_state(deps, request, now)
     instrument = known_instrument(state.instrument, request.symbol)
     profile = state.profile or default_profile(target, now)
     client = _client(state, target)
-    return sizing(request, instrument, profile, limits, client.exposure.equity)
+    return sizing(request, instrument, profile, state.limits, client.exposure.equity)

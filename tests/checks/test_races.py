@@ -19,24 +19,10 @@ from tests.support.databases import reset_postgres
 from tests.support.documents import CHECK, CLOSE, OPEN
 from tests.support.events import open_trade, prepared_client, set_platform
 from tests.support.reports import exposure, global_exposure
-from tests.support.signals import decisions, release, signal
+from tests.support.signals import decisions, passed, release, run_checks, signal
 
 ROUNDS = 5
 TWO_INSTANCE_ROUNDS = 3
-
-
-async def run_checks(api: GraphQLClient, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fire every reserving check at once; every one must be answered (pass or fail)."""
-    responses = await asyncio.gather(
-        *(api.post(CHECK, {"signal": p, "dryRun": False}) for p in payloads)
-    )
-    for response in responses:
-        assert_granted(response)
-    return [r.data["checkSignal"] for r in responses]
-
-
-def passed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in results if r["passes"]]
 
 
 async def test_one_free_slot_is_approved_once(api: GraphQLClient) -> None:

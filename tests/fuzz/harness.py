@@ -278,12 +278,17 @@ class Driver:
         return self.run(self._fingerprint())
 
     async def _fingerprint(self) -> dict[str, tuple[int, str]]:
-        """Row count and a hash of the rows of every table."""
+        """Row count and a hash of the rows of every table.
+
+        The platform row's writer sequence is left out: it counts the writers that took the
+        platform lock, a replay that changes nothing included, and is no data of its own.
+        """
         out: dict[str, tuple[int, str]] = {}
         async with self.reader.connect() as conn:
             for table in metadata.sorted_tables:
                 order = list(table.primary_key.columns) or list(table.columns)
-                rows = (await conn.execute(select(table).order_by(*order))).all()
+                columns = [c for c in table.columns if c.name != "writer_seq"]
+                rows = (await conn.execute(select(*columns).order_by(*order))).all()
                 digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode("utf-8", "replace"))
                 out[table.name] = (len(rows), digest.hexdigest()[:16])
         return out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.support.client import GraphQLClient, Response
+from tests.support.client import GraphQLClient, Response, assert_granted
 from tests.support.documents import CHECK, DECISIONS, RELEASE
 
 ALL_CHECKS = (
@@ -84,3 +85,17 @@ def headroom(result: dict[str, Any], name: str) -> dict[str, Any] | None:
     found = [h for h in result["headroom"] if h["check"] == name]
     assert len(found) <= 1, result["headroom"]
     return found[0] if found else None
+
+
+async def run_checks(api: GraphQLClient, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fire every reserving check at once; every one must be answered (pass or fail)."""
+    responses = await asyncio.gather(
+        *(api.post(CHECK, {"signal": p, "dryRun": False}) for p in payloads)
+    )
+    for response in responses:
+        assert_granted(response)
+    return [r.data["checkSignal"] for r in responses]
+
+
+def passed(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in results if r["passes"]]
