@@ -250,14 +250,15 @@ async def save_check(
 
 # PostgreSQL: a transaction-scoped advisory lock per client serializes the checks of one
 # client (a client with no rows yet too); the first key names what the lock is for.
-_CLIENT_LOCK = Sql("SELECT pg_advisory_xact_lock(?, ?)")
 _CHECKS_OF_A_CLIENT = 0x52_47_43_4B
 
 
 async def lock_client(lean: Lean, client_id: str) -> None:
-    """Wait for, then hold to the commit, the lock of `client_id`'s checks (PostgreSQL)."""
+    """Wait for, then hold to the commit, the lock of `client_id`'s checks (PostgreSQL; the
+    unit's first statement, sent with its BEGIN). The keys are integers made here."""
     digest = hashlib.blake2b(client_id.encode(), digest_size=4).digest()
-    await lean.row(_CLIENT_LOCK, _CHECKS_OF_A_CLIENT, int.from_bytes(digest, "big", signed=True))
+    key = int.from_bytes(digest, "big", signed=True)
+    await lean.first(f"SELECT pg_advisory_xact_lock({_CHECKS_OF_A_CLIENT}, {key})")
 
 
 # PostgreSQL, without the platform lock: a passing check claims its capacity and stores

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from db.failures import RetryTransaction, classify
-from db.lean import DirectLean, Lean, run_whole
+from db.lean import DirectLean, Lean, PgDirectLean, run_whole
 from domain.errors import RiskgateError, RiskUnavailable
 
 log = logging.getLogger(__name__)
@@ -269,18 +269,22 @@ class Database:
         self, work: Callable[[Lean], Awaitable[T]], unit: _Unit, *, writes: bool
     ) -> T:
         """A unit of driver-level work on a pooled asyncpg connection, whose BEGIN and
-        COMMIT (none when it only reads) are sent by the driver directly."""
+        COMMIT (none when it only reads) the driver sends itself: BEGIN with the unit's
+        first statement (`PgDirectLean`)."""
         try:
             async with self.writer.connect() as conn:
                 raw = await conn.get_raw_connection()
                 driver: Any = raw.driver_connection
                 try:
-                    if writes:
-                        await driver.execute("BEGIN")
-                    result = await work(Lean(conn, driver, is_pg=True, read_only=not writes))
+                    lean = (
+                        PgDirectLean(conn, driver)
+                        if writes
+                        else Lean(conn, driver, is_pg=True, read_only=True)
+                    )
+                    result = await work(lean)
                     if unit.abandoned:
                         raise _Abandoned
-                    if writes:
+                    if isinstance(lean, PgDirectLean) and lean.begun:
                         await driver.execute("COMMIT")
                     return result
                 except BaseException as error:

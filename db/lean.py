@@ -19,10 +19,10 @@ import contextlib
 import re
 import sqlite3
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +30,7 @@ from db.failures import DRIVER_ERRORS, classify
 from domain.errors import RiskUnavailable
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+T = TypeVar("T")
 
 
 class OutsideTransaction(RuntimeError):
@@ -136,21 +137,28 @@ class Lean:
                 out.append(arg)
         return tuple(out)
 
-    async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
-        self._require_transaction()
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A driver call, its failure mapped (`db.failures`)."""
         try:
-            if self.is_pg:
-                return list(await self._driver.fetch(sql.pg, *args))
-            cursor = await self._driver.execute(sql.sqlite, self._args(args))
-            try:
-                return list(await cursor.fetchall())
-            finally:
-                await cursor.close()
+            return await call()
         except asyncio.CancelledError:
             self._abandon()
             raise
         except DRIVER_ERRORS as error:
             raise await self._failed(error) from error
+
+    async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
+        self._require_transaction()
+        if self.is_pg:
+            return list(await self._call(lambda: self._driver.fetch(sql.pg, *args)))
+        return await self._call(lambda: self._sqlite_rows(sql, args))
+
+    async def _sqlite_rows(self, sql: Sql, args: Sequence[Any]) -> list[Sequence[Any]]:
+        cursor = await self._driver.execute(sql.sqlite, self._args(args))
+        try:
+            return list(await cursor.fetchall())
+        finally:
+            await cursor.close()
 
     async def row(self, sql: Sql, *args: Any) -> Sequence[Any] | None:
         found = await self.rows(sql, *args)
@@ -158,32 +166,65 @@ class Lean:
 
     async def run(self, sql: Sql, *args: Any) -> None:
         self._require_transaction(writes=True)
-        try:
-            if self.is_pg:
-                await self._driver.execute(sql.pg, *args)
-            else:
-                await (await self._driver.execute(sql.sqlite, self._args(args))).close()
-        except asyncio.CancelledError:
-            self._abandon()
-            raise
-        except DRIVER_ERRORS as error:
-            raise await self._failed(error) from error
+        if self.is_pg:
+            await self._call(lambda: self._driver.execute(sql.pg, *args))
+        else:
+            await self._call(lambda: self._sqlite_run(sql, args))
+
+    async def _sqlite_run(self, sql: Sql, args: Sequence[Any]) -> None:
+        await (await self._driver.execute(sql.sqlite, self._args(args))).close()
 
     async def many(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many parameter rows (a batch's inserts), in one round trip."""
         self._require_transaction(writes=True)
         if not rows:
             return
-        try:
-            if self.is_pg:
-                await self._driver.executemany(sql.pg, rows)
-            else:
-                await self._driver.executemany(sql.sqlite, [self._args(r) for r in rows])
-        except asyncio.CancelledError:
-            self._abandon()
-            raise
-        except DRIVER_ERRORS as error:
-            raise await self._failed(error) from error
+        if self.is_pg:
+            await self._call(lambda: self._driver.executemany(sql.pg, rows))
+        else:
+            sqlite_rows = [self._args(r) for r in rows]
+            await self._call(lambda: self._driver.executemany(sql.sqlite, sqlite_rows))
+
+    async def first(self, statement: str) -> None:
+        """Run `statement` (PostgreSQL: a literal, without parameters) as the unit's first.
+        A unit that has not sent its BEGIN yet sends both in one round trip."""
+        self._require_transaction(writes=True)
+        await self._call(lambda: self._driver.execute(statement))
+
+
+class PgDirectLean(Lean):
+    """A PostgreSQL unit of driver-level writes whose BEGIN is sent with its first
+    statement (`first`: one round trip for both) or just before it."""
+
+    __slots__ = ("begun",)
+
+    def __init__(self, conn: AsyncConnection, driver: Any) -> None:
+        super().__init__(conn, driver, is_pg=True)
+        self.begun = False
+
+    async def _begin(self) -> None:
+        if not self.begun:
+            await self._call(lambda: self._driver.execute("BEGIN"))
+            self.begun = True
+
+    async def rows(self, sql: Sql, *args: Any) -> list[Sequence[Any]]:
+        await self._begin()
+        return await super().rows(sql, *args)
+
+    async def run(self, sql: Sql, *args: Any) -> None:
+        await self._begin()
+        await super().run(sql, *args)
+
+    async def many(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        await self._begin()
+        await super().many(sql, rows)
+
+    async def first(self, statement: str) -> None:
+        if self.begun:
+            await super().first(statement)
+            return
+        await self._call(lambda: self._driver.execute(f"BEGIN; {statement}"))
+        self.begun = True
 
 
 def _no_connection() -> None:
