@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,55 @@ def test_revisions_live_in_the_package() -> None:
     root = Path(__file__).resolve().parents[1]
     assert not list(root.glob("alembic/**/*.py")), "move revisions to db/migrations/versions/"
     assert sorted(p.name for p in (root / "db" / "migrations" / "versions").glob("0*.py"))
+
+
+async def _upgrade_to(url: str, revision: str) -> None:
+    config = alembic_config(url)
+
+    def work(sync_conn: Connection) -> None:
+        config.attributes["connection"] = sync_conn
+        command.upgrade(config, revision)
+
+    await _run(url, work)
+
+
+async def _reserved_sums_backfilled(url: str) -> None:
+    """0005 starts the platform row's reserved sums from the per-instrument totals already
+    stored, exactly (SQLite would add its decimal text as floats)."""
+    await _upgrade_to(url, "0004")
+
+    def seed(sync_conn: Connection) -> None:
+        totals = Table("reservation_totals", MetaData(), autoload_with=sync_conn)
+        sync_conn.execute(
+            totals.insert(),
+            [
+                {"symbol": "EURUSD", "count": 2, "volume": "0.20", "notional": "21700.10"},
+                {"symbol": "XAUUSD", "count": 1, "volume": "0.05", "notional": "13250.20"},
+            ],
+        )
+
+    await _run(url, seed)
+    await upgrade_to_head(url)
+
+    def sums(sync_conn: Connection) -> Any:
+        columns = platform_limits.c.reserved_count, platform_limits.c.reserved_notional
+        return sync_conn.execute(select(*columns)).one()
+
+    count, notional = await _run(url, sums)
+    assert (count, notional) == (3, Decimal("34950.30"))
+
+
+async def test_reserved_sums_are_backfilled_on_sqlite(tmp_path: Path) -> None:
+    await _reserved_sums_backfilled(f"sqlite+aiosqlite:///{tmp_path / 'backfill.db'}")
+
+
+@pytest.mark.postgres
+async def test_reserved_sums_are_backfilled_on_postgres() -> None:
+    try:
+        url = await create_postgres_database("riskgate_backfill")
+    except Exception as error:
+        unavailable("PostgreSQL", error)
+    try:
+        await _reserved_sums_backfilled(url)
+    finally:
+        await drop_postgres_database(url)
