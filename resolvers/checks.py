@@ -205,7 +205,8 @@ async def _claiming(
     """PostgreSQL: hold only this client's lock while reading and deciding, then claim the
     platform capacity in the statement that stores the check (`claim_check`), so that the
     rows every check shares are held from that statement to the commit. A claim that loses
-    decides again on a fresh read; after a few losses the check takes the platform lock."""
+    decides again on a fresh read; after a few losses, or to sweep expired reservations out
+    of the shared totals, the check takes the platform lock."""
     await lock_client(lean, request.client_id)
     fingerprint = request.fingerprint()
     for _ in range(CLAIM_ATTEMPTS):
@@ -213,6 +214,8 @@ async def _claiming(
         prior = await _replay(lean, state, request)
         if prior is not None:
             return prior
+        if state.expired:
+            break  # sweeping touches the shared totals: done behind the platform lock
         profile = state.profile or await ensure_profile(lean, request.client_id, now)
         decision, instrument, client, platform = _decide(state, request, profile, now, fit=fit)
         decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)

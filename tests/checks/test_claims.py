@@ -90,7 +90,10 @@ async def test_every_writer_keeps_the_platform_sums(
 
     clock.advance(seconds=api.settings.reservation_ttl_seconds + 1)
     await run_checks(api, [signal("sums-late", "sums-a")])  # a check after everything expired
-    await api.ok(CHECKS, {"signals": [signal("sums-sweep", "sums-b")]})  # a batch sweeps
+    found = await sums(database_url)
+    assert found["rows"][0] == 1, found  # it swept the expired ones out
+    await assert_sums_agree(database_url)
+    await api.ok(CHECKS, {"signals": [signal("sums-batch-late", "sums-b")]})
     await assert_sums_agree(database_url)
     platform = await global_exposure(api)
     assert platform["reservedPositions"] == 2  # only the two made after the expiry count
