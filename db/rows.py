@@ -104,17 +104,33 @@ def _sql_type(kind: TypeEngine[Any]) -> str:
     return "TEXT"
 
 
+_MEMO_SIZE = 4096  # distinct rows kept per memoized shape
+_EXACT_KEYS = (str, int, type(None))  # cells that equal only what they spell (SQLite's)
+
+
 class Shape(Generic[T]):
     """Columns of one table that make one value; the first must be NOT NULL in its table
     (a NULL there means an outer join found no row)."""
 
-    __slots__ = ("_build", "_decoders", "_nulls", "names", "table", "width")
+    __slots__ = ("_build", "_decoders", "_memo", "_nulls", "names", "table", "width")
 
-    def __init__(self, table: Table, names: Sequence[str], build: Callable[[Values], T]) -> None:
+    def __init__(
+        self,
+        table: Table,
+        names: Sequence[str],
+        build: Callable[[Values], T],
+        *,
+        memo: bool = False,
+    ) -> None:
         self.table = table
         self.names = tuple(names)
         self.width = len(self.names)
         self._decoders = tuple(_decoder(table.c[name].type) for name in self.names)
+        # `memo`: the value is immutable and its row rarely changes (an instrument, a profile,
+        # the platform limits), so each distinct row is decoded once and the value shared.
+        if memo and any(isinstance(table.c[n].type, JSON) for n in self.names):
+            raise ValueError("a row holding JSON cannot key a memo")
+        self._memo: dict[tuple[Any, ...], T] | None = {} if memo else None
         self._nulls = ", ".join(
             f"CAST(NULL AS {_sql_type(table.c[name].type)})" for name in self.names
         )
@@ -143,7 +159,19 @@ class Shape(Generic[T]):
         }
 
     def decode(self, row: Sequence[Any], at: int = 0) -> T:
-        return self._build(self.values(row, at))
+        if self._memo is None:
+            return self._build(self.values(row, at))
+        cells = tuple(row[at : at + self.width])
+        if not all(type(cell) in _EXACT_KEYS for cell in cells):
+            # Decimal("1.0850") == Decimal("1.085"): a memo keyed by decoded numbers could
+            # hand back a price with another scale than the one stored.
+            return self._build(self.values(cells))
+        found = self._memo.get(cells)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[cells] = self._build(self.values(cells))
+        return found
 
     def decode_optional(self, row: Sequence[Any], at: int = 0) -> T | None:
         return None if row[at] is None else self.decode(row, at)
@@ -205,6 +233,7 @@ INSTRUMENT = Shape(
         "mark_price",
     ),
     lambda v: Instrument(**v),
+    memo=True,
 )
 
 ACCOUNT = Shape(
@@ -277,6 +306,7 @@ PROFILE = Shape(
     risk_profiles,
     ("id", "client_id", "trading_mode", "updated_at", *LIMIT_NAMES, *PROTECTION_COLUMNS),
     _profile,
+    memo=True,
 )
 
 # One running book; the same columns on client_positions and instrument_positions.
@@ -336,6 +366,7 @@ PLATFORM = Shape(
         *(f"ceiling_{name}" for name in PROTECTION_COLUMNS),
     ),
     _platform,
+    memo=True,
 )
 
 
