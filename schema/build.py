@@ -29,10 +29,12 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.graphql import OperationType
 
 from schema.batching import BatchesPauseCollector
 from schema.errors import CodedErrors, RequestRefused
+from schema.input_building import plan_inputs
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP, TextLiteralsRule, bad_text_in_variables
@@ -156,7 +158,7 @@ def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return RiskgateSchema(
+    schema = RiskgateSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -164,3 +166,14 @@ def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         hide_suggestions=hide_suggestions,
     )
+    converter = schema.schema_converter
+    plan_inputs(
+        [
+            t.definition
+            for t in converter.type_map.values()
+            if isinstance(t.definition, StrawberryObjectDefinition)
+        ],
+        schema.config,
+        converter.scalar_registry,
+    )
+    return schema
