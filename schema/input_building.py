@@ -24,7 +24,7 @@ from strawberry.types.base import (
     StrawberryObjectDefinition,
     StrawberryOptional,
 )
-from strawberry.types.enum import has_enum_definition
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.unset import UNSET
 
 # How one field's coerced value becomes the attribute: None keeps it as it is.
@@ -50,7 +50,11 @@ def _is_final(type_: Any, registry: Mapping[object, Any]) -> bool:
     """A scalar or an enum: graphql-core's coerced value is what Strawberry would keep."""
     if isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
         type_ = type_.of_type
-    return bool(is_scalar(type_, registry)) or has_enum_definition(type_)
+    return (
+        bool(is_scalar(type_, registry))
+        or isinstance(type_, StrawberryEnumDefinition)
+        or has_enum_definition(type_)
+    )
 
 
 def _plan_field(type_: Any, registry: Mapping[object, Any]) -> Convert:
