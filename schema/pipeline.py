@@ -48,16 +48,34 @@ NO_INTROSPECTION_RULES: tuple[type[ASTValidationRule], ...] = (NoSchemaIntrospec
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
 
 
+class _Parsed:
+    """A parsed document as a cache key, by identity: the parse cache hands out one document
+    per text, and hashing the syntax tree (every node, recursively) on each request costs
+    more than looking the result up. The key holds the document, so its id is not reused
+    while cached; a document parsed anew is validated anew."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+
+    def __hash__(self) -> int:
+        return id(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Parsed) and other.document is self.document
+
+
 @lru_cache(maxsize=CACHED_DOCUMENTS)
 def _validate(
     schema: GraphQLSchema,
-    document: DocumentNode,
+    parsed: _Parsed,
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
     return validate(
         schema,
-        document,
+        parsed.document,
         (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
         hide_suggestions=hide_suggestions,
     )
@@ -93,7 +111,10 @@ class OperationPipeline(SchemaExtension):
         assert ctx.graphql_document is not None
         ctx.validation_rules = (*ctx.validation_rules, *self.rules)
         errors = _validate(
-            ctx.schema._schema, ctx.graphql_document, ctx.validation_rules, self.hide_suggestions
+            ctx.schema._schema,
+            _Parsed(ctx.graphql_document),
+            ctx.validation_rules,
+            self.hide_suggestions,
         )
         if not errors:
             errors = _request_errors(ctx)
