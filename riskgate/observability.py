@@ -173,17 +173,17 @@ class RequestObserver:
 # Children of labelled metrics, remembered: `.labels()` validates, builds a key and takes a
 # lock on every call. A child dropped from a cache is found again by `.labels()` (the metric
 # keeps it), so the bounds only limit memory.
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
 def _http_children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogram]:
     return HTTP_REQUESTS.labels(endpoint, method, str(status)), HTTP_SECONDS.labels(endpoint)
 
 
-@lru_cache(maxsize=MAX_OPERATION_NAMES * 3 + 8)
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
 def _operation_child(kind: str, name: str) -> Histogram:
     return OPERATION_SECONDS.labels(kind, name)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
 def _error_child(code: str) -> Counter:
     return GRAPHQL_ERRORS.labels(code)
 
