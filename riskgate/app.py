@@ -21,7 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -35,6 +35,7 @@ from domain.errors import RiskgateError
 from resolvers.deps import AlertBus, Deps, utc_now
 from riskgate.assets import graphiql_assets, graphiql_page
 from riskgate.auth import TokenVerifier
+from riskgate.body_guard import BodyGuard
 from riskgate.bus import make_bus
 from riskgate.console import console_routes
 from riskgate.observability import (
@@ -48,7 +49,6 @@ from riskgate.observability import (
 )
 from riskgate.settings import Settings
 from riskgate.transport import (
-    BodyDeadline,
     CodedWSHandler,
     Refusal,
     decode_ws_json,
@@ -171,53 +171,6 @@ async def _close_at_expiry(websocket: WebSocket, delay: float) -> None:
         await websocket.close(code=4401, reason="token expired")
 
 
-class BodyLimit:
-    """Refuse request bodies over a size before anything parses them (413)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(scope, receive, send, self.max_bytes)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(scope, receive, send, self.max_bytes)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    body = {
-        "errors": [
-            {
-                "message": f"request body over {limit} bytes",
-                "extensions": {"code": "BAD_USER_INPUT"},
-            }
-        ]
-    }
-    await JSONResponse(body, status_code=413)(scope, receive, send)
-
-
 def create_app(
     settings: Settings | None = None, *, now: Callable[[], datetime] | None = None
 ) -> Starlette:
@@ -306,8 +259,9 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_seconds)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, seconds=settings.body_timeout_seconds
+    )
     # Added last, so outermost: preflights get an answer, and every response a request id.
     if settings.cors_origin_list:
         app.add_middleware(

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from prometheus_client import (
@@ -169,10 +170,34 @@ class RequestObserver:
             _record(scope["method"], scope["path"], status, time.perf_counter() - started)
 
 
+# Children of labelled metrics, remembered: `.labels()` validates, builds a key and takes a
+# lock on every call. A child dropped from a cache is found again by `.labels()` (the metric
+# keeps it), so the bounds only limit memory.
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
+def _http_children(endpoint: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    return HTTP_REQUESTS.labels(endpoint, method, str(status)), HTTP_SECONDS.labels(endpoint)
+
+
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
+def _operation_child(kind: str, name: str) -> Histogram:
+    return OPERATION_SECONDS.labels(kind, name)
+
+
+@lru_cache(maxsize=MAX_OPERATION_NAMES)
+def _error_child(code: str) -> Counter:
+    return GRAPHQL_ERRORS.labels(code)
+
+
+@lru_cache(maxsize=4)
+def _decision_child(outcome: str, dry_run: str) -> Counter:
+    return DECISIONS.labels(outcome, dry_run)
+
+
 def _record(method: str, path: str, status: int, elapsed: float) -> None:
     endpoint = _endpoint(path)
-    HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
-    HTTP_SECONDS.labels(endpoint).observe(elapsed)
+    requests, seconds = _http_children(endpoint, method, status)
+    requests.inc()
+    seconds.observe(elapsed)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s %s %s %.1f ms",
@@ -204,17 +229,17 @@ class OperationMetrics(SchemaExtension):
         if kind == "subscription":
             return
         name = operation_label(context.operation_name) if kind != "invalid" else "invalid"
-        OPERATION_SECONDS.labels(kind, name).observe(time.perf_counter() - started)
+        _operation_child(kind, name).observe(time.perf_counter() - started)
 
 
 def count_errors(codes: Sequence[str]) -> None:
     for code in codes:
-        GRAPHQL_ERRORS.labels(code).inc()
+        _error_child(code).inc()
 
 
 def note_decision(decision: Decision, dry_run: bool) -> None:
     outcome = "passed" if decision.result.passes else "refused"
-    DECISIONS.labels(outcome, "true" if dry_run else "false").inc()
+    _decision_child(outcome, "true" if dry_run else "false").inc()
 
 
 def note_alerts(alerts: Sequence[Alert]) -> None:

@@ -7,16 +7,13 @@ while decoding reaches the server's error log.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -78,8 +75,17 @@ def decode_json(raw: str | bytes) -> object:
         raise Refusal(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError:  # bad syntax, bad UTF-8, an integer of too many digits
         raise Refusal("the body is not valid JSON") from None
-    _check_depth(value)
+    # Each level opens with a bracket: a text with no more brackets (in strings or not)
+    # than the levels allowed cannot be too deep, and needs no walk.
+    if _brackets(raw) > MAX_JSON_DEPTH:
+        _check_depth(value)
     return value
+
+
+def _brackets(raw: str | bytes) -> int:
+    if isinstance(raw, bytes):
+        return raw.count(b"{") + raw.count(b"[")
+    return raw.count("{") + raw.count("[")
 
 
 def _check_depth(value: object) -> None:
@@ -132,8 +138,11 @@ async def read_request(request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
             status=405,
             headers={"allow": "POST"},
         )
-    media_type, _ = parse_content_type(request.content_type or "")
-    if media_type != "application/json":
+    content_type = request.content_type or ""
+    # The usual header needs no parsing; anything else is parsed as Strawberry does.
+    if content_type != "application/json" and parse_content_type(content_type)[0] != (
+        "application/json"
+    ):
         raise Refusal("unsupported content type: send application/json", status=415)
     return request_data(decode_json(await request.get_body()))
 
@@ -185,53 +194,3 @@ def _coded(formatted: Any) -> Any:
     if (formatted.get("extensions") or {}).get("code"):
         return formatted
     return map_error(GraphQLError(str(formatted.get("message", "")))).formatted
-
-
-class BodyDeadline:
-    """Bound the time a request body may take to arrive; a slow one is answered 408 and its
-    connection closed, so a client cannot hold a worker with a half-sent body."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        deadline = time.monotonic() + self.seconds
-        body_done = False
-        started = False
-
-        async def bounded() -> Message:
-            nonlocal body_done
-            if body_done:  # later receives wait for the disconnect: not bounded
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
-            except TimeoutError:
-                raise _late_body() from None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_done = True
-            return message
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, bounded, tracked)
-        except Refusal as refusal:
-            if started:
-                raise
-            await refusal.response()(scope, receive, send)
-
-
-def _late_body() -> Refusal:
-    return Refusal(
-        "the request body did not arrive in time",
-        status=408,
-        headers={"connection": "close"},
-    )

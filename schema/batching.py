@@ -6,8 +6,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-from graphql import FieldNode, get_operation_ast
-from strawberry.extensions import SchemaExtension
+from graphql import DocumentNode, FieldNode, get_operation_ast
 
 BATCH_FIELD = "checkSignals"
 
@@ -38,26 +37,15 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class BatchesPauseCollector(SchemaExtension):
-    """Pause the collector for the whole execution of an operation that checks a batch.
+def checks_batch(document: DocumentNode | None, operation_name: str | None) -> bool:
+    """Whether the operation checks a batch; the collector is paused for all of its execution.
 
     Its thousands of input objects are coerced before the resolver runs and its answers
     completed after it returns; the collector would traverse them again and again there
     as well (see `collector_paused`). The operation is known once the document is parsed.
     """
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        operation = (
-            None if document is None else get_operation_ast(document, context.operation_name)
-        )
-        checks_batch = operation is not None and any(
-            isinstance(node, FieldNode) and node.name.value == BATCH_FIELD
-            for node in operation.selection_set.selections
-        )
-        if not checks_batch:
-            yield
-            return
-        with collector_paused():
-            yield
+    operation = None if document is None else get_operation_ast(document, operation_name)
+    return operation is not None and any(
+        isinstance(node, FieldNode) and node.name.value == BATCH_FIELD
+        for node in operation.selection_set.selections
+    )

@@ -2,100 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import strawberry
-from graphql import (
-    ASTValidationRule,
-    DocumentNode,
-    GraphQLError,
-    GraphQLSchema,
-    OperationDefinitionNode,
-    validate,
-)
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.graphql import OperationType
 
-from schema.batching import BatchesPauseCollector
-from schema.errors import CodedErrors, RequestRefused
+from schema.input_building import plan_inputs
 from schema.mutation import Mutation
+from schema.pipeline import LIMIT_RULES, NO_INTROSPECTION_RULES, OperationPipeline
 from schema.query import Query
-from schema.scalars import SCALAR_MAP, TextLiteralsRule, bad_text_in_variables
+from schema.scalars import SCALAR_MAP
 from schema.subscription import Subscription
-
-# Built once: the validation cache keys on the rule classes, so fresh ones per request
-# would make every request miss it.
-LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=12).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=32).validation_rules,
-    TextLiteralsRule,
-]
-
-
-@lru_cache(maxsize=512)
-def _validate(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
-    hide_suggestions: bool,
-) -> list[GraphQLError]:
-    return validate(
-        schema,
-        document,
-        (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
-        hide_suggestions=hide_suggestions,
-    )
-
-
-class CheckedRequest(SchemaExtension):
-    """Validation (cached; without "Did you mean" suggestions when introspection is off),
-    then what the rules cannot see: which operation is meant, and the text in variables."""
-
-    def __init__(self, *, hide_suggestions: bool) -> None:
-        super().__init__()
-        self.hide_suggestions = hide_suggestions
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        assert ctx.graphql_document is not None
-        errors = _validate(
-            ctx.schema._schema,
-            ctx.graphql_document,
-            tuple(ctx.validation_rules),
-            self.hide_suggestions,
-        )
-        if not errors:
-            errors = self._request_errors(ctx)
-        ctx.pre_execution_errors = errors
-        yield
-
-    @staticmethod
-    def _request_errors(ctx: ExecutionContext) -> list[GraphQLError]:
-        document = ctx.graphql_document
-        assert document is not None
-        if ctx._provided_operation_name is None:
-            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-            if operations > 1:
-                message = "the document has several operations: name one in operationName"
-                refused = RequestRefused(message, field="operationName")
-                return [GraphQLError(message, original_error=refused)]
-        bad_text = bad_text_in_variables(ctx.variables, document)
-        return [bad_text] if bad_text else []
 
 
 class RiskgateSchema(strawberry.Schema):
@@ -145,18 +68,12 @@ class RiskgateSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -> strawberry.Schema:
     """`observers` are extensions the service adds (metrics, tracing); they run first."""
     hide_suggestions = not introspection
+    rules = LIMIT_RULES if introspection else (*LIMIT_RULES, *NO_INTROSPECTION_RULES)
     extensions: list[Any] = [
         *observers,
-        CodedErrors,
-        BatchesPauseCollector,
-        lambda: ParserCache(maxsize=512),
-        lambda: CheckedRequest(hide_suggestions=hide_suggestions),
-        lambda: AddValidationRules(LIMIT_RULES),
-        lambda: MaxTokensLimiter(max_token_count=4000),
+        lambda: OperationPipeline(rules=rules, hide_suggestions=hide_suggestions),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
-    return RiskgateSchema(
+    schema = RiskgateSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -164,3 +81,14 @@ def build_schema(*, introspection: bool = True, observers: Sequence[Any] = ()) -
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         hide_suggestions=hide_suggestions,
     )
+    converter = schema.schema_converter
+    plan_inputs(
+        [
+            t.definition
+            for t in converter.type_map.values()
+            if isinstance(t.definition, StrawberryObjectDefinition)
+        ],
+        schema.config,
+        converter.scalar_registry,
+    )
+    return schema

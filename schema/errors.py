@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -14,7 +13,6 @@ from graphql import (
     Visitor,
     visit,
 )
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import BadInput, RiskgateError
 from schema.scalars import argument_of, input_path, input_trail
@@ -117,22 +115,11 @@ def is_refused_request(errors: list[GraphQLError]) -> bool:
     return any(isinstance(e.original_error, RequestRefused) for e in errors)
 
 
-class CodedErrors(SchemaExtension):
-    """Rewrites the result's errors after each operation, and each result streamed over the
-    WebSocket (those leave before the operation hook ends)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        self._code(self.execution_context.result)
-
-    def on_stream_result(self, result: Any) -> None:  # type: ignore[override]
-        self._code(result)
-
-    def _code(self, result: Any) -> None:
-        errors = getattr(result, "errors", None)
-        if errors and not all(_is_coded(e) for e in errors):
-            document = self.execution_context.graphql_document
-            result.errors = [e if _is_coded(e) else map_error(e, document) for e in errors]
+def code_result(result: Any, document: DocumentNode | None) -> None:
+    """Rewrite a result's errors that carry no code yet (the others are left as they are)."""
+    errors = getattr(result, "errors", None)
+    if errors and not all(_is_coded(e) for e in errors):
+        result.errors = [e if _is_coded(e) else map_error(e, document) for e in errors]
 
 
 def _is_coded(error: GraphQLError) -> bool:
