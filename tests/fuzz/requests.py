@@ -398,6 +398,11 @@ def draw_caller(rng: Random, operation: str, granted: Callable[[str, str], int])
         role = rng.choice([r for r in allowed if granted(operation, r) == fewest])
     else:
         role = rng.choice((None, *ROLES))
+    return caller_as(rng, role)
+
+
+def caller_as(rng: Random, role: str | None) -> Caller:
+    """A caller of `role` (a client is one of the seeded clients)."""
     if role == "client":
         return Caller("client", rng.choice(CLIENTS))
     return Caller(role, {"service": "approval-service", "admin": "ops", None: ""}[role])
