@@ -239,13 +239,21 @@ async def _claiming(
                     base=state.claim,
                     totals=state.totals,
                 )
+        except RetryTransaction:
+            deps.on_claim("lost")
+            raise
         except Exception as error:
             if is_duplicate(error):  # the same signal id, checked for another client
+                deps.on_claim("lost")
                 raise RetryTransaction() from error
             raise
         if decision_id is not None:
+            if held is not None:
+                deps.on_claim("stood")
             await _spend_rate(lean, state, profile, request.client_id, now)
             return replace(decision, decision_id=decision_id)
+        deps.on_claim("lost")
+    deps.on_claim("locked")
     return await _locked(lean, deps, request, now, fit=fit)
 
 

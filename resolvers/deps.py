@@ -49,6 +49,10 @@ def _unobserved(_decision: Decision, _dry_run: bool) -> None:
     return None
 
 
+def _unclaimed(_outcome: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     db: Database
@@ -65,3 +69,6 @@ class Deps:
     subscribe: AlertFeed | None = None
     # Told of every decision a check makes (after it committed); the service counts them.
     on_decision: Callable[[Decision, bool], None] = _unobserved
+    # Told how each PostgreSQL check's claim ended, as it happens: "stood", "lost" (decided
+    # again) or "locked" (the check took the platform lock instead); the service counts them.
+    on_claim: Callable[[str], None] = _unclaimed

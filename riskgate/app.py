@@ -44,6 +44,7 @@ from riskgate.observability import (
     count_errors,
     counted_feed,
     metrics_response,
+    note_claim,
     note_decision,
     tracing_extensions,
 )
@@ -201,6 +202,7 @@ def create_app(
             publish=bus.publish,
             subscribe=counted_feed(bus.subscribe),
             on_decision=note_decision,
+            on_claim=note_claim,
         )
         # Objects alive after start-up stay alive; keep the collector off them.
         gc.collect()

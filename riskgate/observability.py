@@ -70,6 +70,12 @@ DECISIONS = Counter(
     "Risk checks decided by this process, by outcome (passed, refused); dry runs apart.",
     ["outcome", "dry_run"],
 )
+CLAIMS = Counter(
+    "riskgate_check_claims",
+    "How PostgreSQL checks' capacity claims ended: stood, lost (decided again) or locked (the"
+    " check took the platform lock instead, after losses or to sweep expired reservations).",
+    ["outcome"],
+)
 ALERTS = Counter(
     "riskgate_breaker_alerts",
     "Breaker alerts raised by this process, by kind and level.",
@@ -240,6 +246,15 @@ def count_errors(codes: Sequence[str]) -> None:
 def note_decision(decision: Decision, dry_run: bool) -> None:
     outcome = "passed" if decision.result.passes else "refused"
     _decision_child(outcome, "true" if dry_run else "false").inc()
+
+
+@lru_cache(maxsize=4)
+def _claim_child(outcome: str) -> Counter:
+    return CLAIMS.labels(outcome)
+
+
+def note_claim(outcome: str) -> None:
+    _claim_child(outcome).inc()
 
 
 def note_alerts(alerts: Sequence[Alert]) -> None:

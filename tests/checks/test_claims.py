@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.tables import platform_limits, reservation_totals, reservations
+from tests.ops.scrape import scrape, value
 from tests.support.client import GraphQLClient, assert_granted, instance
 from tests.support.clock import Clock
 from tests.support.databases import reset_postgres
@@ -204,6 +205,7 @@ async def test_a_check_that_keeps_losing_its_claim_takes_the_platform_lock(
     await reset_postgres(postgres_url)
     async with instance(postgres_url) as one, instance(postgres_url) as two:
         await set_platform(one, maxOpenPositions=9)
+        before = await scrape(one.http)
         for n in range(ROUNDS):
             payloads = [signal(f"fb{n}-{i}", f"fb{n}-{i}") for i in range(24)]
             done = await asyncio.gather(
@@ -214,3 +216,12 @@ async def test_a_check_that_keeps_losing_its_claim_takes_the_platform_lock(
             await assert_sums_agree(postgres_url)
             for winner in winners:
                 assert await release(one, winner["signalId"])
+        # Operators see it: every outcome was counted.
+        after = await scrape(one.http)
+        moved = {
+            outcome: value(after, "riskgate_check_claims_total", outcome=outcome)
+            - value(before, "riskgate_check_claims_total", outcome=outcome)
+            for outcome in ("stood", "lost", "locked")
+        }
+        assert moved["lost"] >= 1 and moved["locked"] >= 1, moved
+        assert moved["stood"] + moved["locked"] >= 9 * ROUNDS, moved

@@ -35,6 +35,7 @@ async def test_process_metrics_and_help_for_every_riskgate_family(api: GraphQLCl
         "riskgate_graphql_operation_seconds",
         "riskgate_graphql_errors",
         "riskgate_risk_decisions",
+        "riskgate_check_claims",
         "riskgate_breaker_alerts",
         "riskgate_subscriptions_open",
         "riskgate_job_last_success_timestamp_seconds",
