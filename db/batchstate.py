@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.decisions import INSERT_DECISION, decision_args, decision_from
 from db.lean import Lean, Sql
 from db.protections import SET_BUCKET
-from db.reservations import INSERT_RESERVATION, SAVE_SUMS, SAVE_TOTAL, reservation_args, sums_args
+from db.reservations import INSERT_RESERVATION, SAVE_SUMS, SAVE_TOTAL, reservation_args
 from db.rows import (
     ACCOUNT,
     BOOK,
@@ -37,7 +37,7 @@ from db.rows import (
 )
 from db.tables import accounts, risk_profiles
 from db.upsert import insert_ignore
-from domain.current import Totals
+from domain.current import Totals, stored_sums
 from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation
@@ -224,7 +224,7 @@ async def save_batch(
     touched = sorted({h.symbol for h in held})
     await lean.many(SAVE_TOTAL, [(s, *totals[s]) for s in touched])
     if held:
-        await lean.run(SAVE_SUMS, *sums_args(totals))
+        await lean.run(SAVE_SUMS, *stored_sums(totals))
     rows = [
         decision_args(s.decision, fingerprint=s.fingerprint, symbol=s.symbol, direction=s.direction)
         for s in stored

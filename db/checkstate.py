@@ -26,8 +26,6 @@ from db.reservations import (
     SAVE_TOTAL,
     insert_reservation_from,
     reservation_args,
-    sums_args,
-    total_with,
 )
 from db.rows import (
     ACCOUNT,
@@ -46,7 +44,7 @@ from db.rows import (
     Joined,
 )
 from domain.checks import ClaimRoom
-from domain.current import Totals
+from domain.current import Totals, stored_sums, totals_after
 from domain.decisions import Decision
 from domain.equity import AccountState
 from domain.exposure import Reservation
@@ -234,8 +232,9 @@ async def save_check(
         )
     lean = await Lean.of(conn)
     reserve = reservation_args(held)
-    total = total_with(totals, held)
-    sums = sums_args(totals)
+    totals.update(totals_after(totals, [(held, 1)]))
+    total = (held.symbol, *totals[held.symbol])
+    sums = stored_sums(totals)
     record = decision_args(decision, fingerprint=fingerprint, symbol=symbol, direction=direction)
     if lean.is_pg:
         row = await lean.row(_SAVE_PASSING, *reserve, *total, *sums, *record)

@@ -234,7 +234,7 @@ def _no_connection() -> None:
 class DirectLean(Lean):
     """SQLite statements on the raw connection, run synchronously on its own thread.
 
-    `rows` and `run` never suspend, so a unit of work made only of them runs whole within
+    `rows`, `run` and `many` never suspend, so a unit of work made only of them runs whole within
     one hop to the connection's thread (`Database.read_direct` / `write_direct`): BEGIN,
     every statement, the rules in between and COMMIT, without a thread hop per statement.
     """
@@ -261,6 +261,13 @@ class DirectLean(Lean):
         self._require_transaction(writes=True)
         try:
             self._driver.execute(sql.sqlite, self._args(args)).close()
+        except sqlite3.Error as error:
+            raise (classify(error) or error) from error
+
+    async def many(self, sql: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        self._require_transaction(writes=True)
+        try:
+            self._driver.executemany(sql.sqlite, [self._args(r) for r in rows]).close()
         except sqlite3.Error as error:
             raise (classify(error) or error) from error
 

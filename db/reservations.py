@@ -11,7 +11,6 @@ driver-level statements (`db.lean`).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,14 @@ from typing import Any
 from db.lean import Conn, Lean, Sql
 from db.rows import RESERVATION, RESERVATION_TOTAL, ReservationTotal, typed_params
 from db.tables import reservations
-from domain.current import PlatformReservations, Totals, live_reservations, stored_sums
+from domain.current import (
+    PlatformReservations,
+    Totals,
+    live_reservations,
+    stored_sums,
+    totals_after,
+)
 from domain.exposure import Reservation
-from domain.numbers import ZERO
 
 _COLUMNS = ", ".join(RESERVATION.names)
 _SELECT = f"SELECT {RESERVATION.sql('r')} FROM reservations r"
@@ -47,11 +51,6 @@ SAVE_TOTAL = Sql(
 SAVE_SUMS = Sql("UPDATE platform_limits SET reserved_count = ?, reserved_notional = ? WHERE id = 1")
 
 
-def sums_args(totals: Totals) -> tuple[Any, ...]:
-    """Parameters of SAVE_SUMS: the platform row's sums of `totals` (all of them)."""
-    return stored_sums(totals)
-
-
 async def platform_active(conn: Conn, now: datetime) -> PlatformReservations:
     """Live reservations across the platform: a row per instrument plus the unswept expired."""
     lean = await Lean.of(conn)
@@ -75,20 +74,10 @@ async def _adjust_totals(
     """
     if known is None:
         known = totals_of(RESERVATION_TOTAL.decode(r) for r in await lean.rows(_TOTALS))
-    delta: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
-    for held, sign in changes:
-        d = delta[held.symbol]
-        d[0] += sign
-        d[1] += sign * held.volume
-        d[2] += sign * held.notional
-    for symbol, (count, volume, notional) in delta.items():
-        c0, v0, n0 = known.get(symbol, (0, ZERO, ZERO))
-        total = max(c0 + count, 0)
-        new_volume = max(v0 + volume, ZERO) if total else ZERO
-        new_notional = max(n0 + notional, ZERO) if total else ZERO
-        await lean.run(SAVE_TOTAL, symbol, total, new_volume, new_notional)
-        known[symbol] = (total, new_volume, new_notional)
-    await lean.run(SAVE_SUMS, *sums_args(known))
+    changed = totals_after(known, changes)
+    await lean.many(SAVE_TOTAL, [(symbol, *total) for symbol, total in changed.items()])
+    known.update(changed)
+    await lean.run(SAVE_SUMS, *stored_sums(known))
 
 
 async def get(conn: Conn, signal_id: str) -> Reservation | None:
@@ -107,14 +96,6 @@ def reservation_args(held: Reservation) -> tuple[Any, ...]:
         held.notional,
         held.expires_at,
     )
-
-
-def total_with(totals: Totals, held: Reservation) -> tuple[Any, ...]:
-    """Parameters of SAVE_TOTAL once `held` is added; `totals` is updated to match."""
-    count, volume, notional = totals.get(held.symbol, (0, ZERO, ZERO))
-    after = (count + 1, volume + held.volume, notional + held.notional)
-    totals[held.symbol] = after
-    return (held.symbol, *after)
 
 
 async def remove(conn: Conn, signal_id: str, now: datetime) -> bool:

@@ -55,6 +55,22 @@ def live_reservations(totals: Totals, expired: Iterable[Reservation]) -> Platfor
     return live
 
 
+def totals_after(totals: Totals, changes: Iterable[tuple[Reservation, int]]) -> Totals:
+    """The totals of the instruments `changes` touch once each reservation is added (+1) or
+    taken out (-1): a count never below zero, and no volume or notional left on an
+    instrument without reservations."""
+    out: Totals = {}
+    for held, sign in changes:
+        count, volume, notional = out.get(held.symbol) or totals.get(held.symbol, (0, ZERO, ZERO))
+        count = max(count + sign, 0)
+        out[held.symbol] = (
+            count,
+            max(volume + sign * held.volume, ZERO) if count else ZERO,
+            max(notional + sign * held.notional, ZERO) if count else ZERO,
+        )
+    return out
+
+
 def stored_sums(totals: Totals) -> tuple[int, Decimal]:
     """Count and notional over every stored reservation, expired or not (the platform row
     keeps these beside the per-instrument totals)."""

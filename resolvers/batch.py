@@ -36,6 +36,7 @@ from domain.current import (
     live_reservations,
     platform_snapshot,
     platform_with_reservation,
+    totals_after,
 )
 from domain.decide import assess, hold
 from domain.decisions import Decision, SignalRequest, validate_signal
@@ -152,8 +153,7 @@ class _Book:
         """Count an approved reservation for the client and the platform."""
         self.clients[held.client_id] = client_with_reservation(self.clients[held.client_id], held)
         self.platform = platform_with_reservation(self.platform, held)
-        count, volume, value = self.state.totals.get(held.symbol, (0, ZERO, ZERO))
-        self.state.totals[held.symbol] = (count + 1, volume + held.volume, value + held.notional)
+        self.state.totals.update(totals_after(self.state.totals, [(held, 1)]))
 
 
 async def _decide_all(
