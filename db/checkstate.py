@@ -18,7 +18,7 @@ from decimal import Decimal
 from db.books import CLIENT_BOOKS_FROM, PLATFORM_BOOKS_FROM
 from db.catalog import get_instrument
 from db.decisions import INSERT_DECISION, decision_args, insert_decision, insert_decision_from
-from db.failures import RetryTransaction
+from db.failures import RetryTransaction, is_duplicate
 from db.lean import Conn, Lean, Sql
 from db.reservations import (
     INSERT_RESERVATION,
@@ -317,6 +317,45 @@ async def claim_check(
         # The platform's room held but the instrument's did not: undo it all and go again.
         raise RetryTransaction()
     return None
+
+
+async def save_unlocked(
+    lean: Lean,
+    decision: Decision,
+    *,
+    fingerprint: str,
+    symbol: str,
+    direction: str,
+    held: Reservation | None,
+    room: ClaimRoom | None,
+    base: ClaimBase,
+    totals: Totals,
+) -> int | None:
+    """PostgreSQL, without the platform lock: store a refused check, or claim a passing one's
+    capacity (`room`) as it is stored; the decision id, or None when the claim lost.
+
+    Nothing orders two checks of one signal id for different clients here: the one that
+    stores second lost a race (RetryTransaction), and its retry answers as a replay would.
+    """
+    try:
+        if held is None or room is None:
+            return await insert_decision(
+                lean, decision, fingerprint=fingerprint, symbol=symbol, direction=direction
+            )
+        return await claim_check(
+            lean,
+            decision,
+            fingerprint=fingerprint,
+            direction=direction,
+            held=held,
+            room=room,
+            base=base,
+            totals=totals,
+        )
+    except Exception as error:
+        if is_duplicate(error):
+            raise RetryTransaction() from error
+        raise
 
 
 # A client's exposure needs only its own rows: the account and today's realized P&L 'S',

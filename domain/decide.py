@@ -7,7 +7,6 @@ whole batch's set-based) and store what comes out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -54,10 +53,13 @@ def assess(
     *,
     guards: GuardState = NO_GUARDS,
     fit: bool = False,
-) -> Decision:
+    hold_for: timedelta | None = None,
+) -> tuple[Decision, Reservation | None]:
     """Size (when no volume is given), evaluate every rule and, with `fit`, fit the volume.
 
-    `catalog` covers the symbols of the client's books and reservations and the signal's.
+    With `hold_for` (a reserving check), a passing decision holds a reservation for that
+    long, and its exposure shows the client with it. `catalog` covers the symbols of the
+    client's books and reservations and the signal's.
     """
     volume = request.volume
     if volume is None:
@@ -80,43 +82,30 @@ def assess(
         fitted = fit_signal(signal, instrument, profile, state, on_platform, guards)
     else:
         fitted = unfitted(evaluate(signal, instrument, profile, state, on_platform, guards))
-    return Decision(
+    result = fitted.result
+    held = None
+    exposure = client.exposure
+    if hold_for is not None and result.passes:
+        held = Reservation(
+            request.signal_id,
+            request.client_id,
+            request.symbol,
+            request.direction,
+            result.volume,
+            notional(result.volume, request.entry_price, instrument),
+            now + hold_for,
+        )
+        exposure = with_reservation(exposure, held)
+    decision = Decision(
         signal_id=request.signal_id,
         client_id=request.client_id,
-        result=fitted.result,
-        exposure=exposure_report(client.exposure, now),
+        result=result,
+        exposure=exposure_report(exposure, now),
         profile=profile,
         checked_at=now,
+        reservation_expires_at=held.expires_at if held is not None else None,
         requested_volume=fitted.requested_volume,
         fitted_by=fitted.fitted_by,
-    )
-
-
-def hold(
-    decision: Decision,
-    request: SignalRequest,
-    instrument: Instrument,
-    client: ClientSnapshot,
-    now: datetime,
-    ttl: timedelta,
-) -> tuple[Decision, Reservation | None]:
-    """A passing decision's reservation, and the decision showing the exposure with it."""
-    result = decision.result
-    if not result.passes:
-        return decision, None
-    expires_at = now + ttl
-    held = Reservation(
-        request.signal_id,
-        request.client_id,
-        request.symbol,
-        request.direction,
-        result.volume,
-        notional(result.volume, request.entry_price, instrument),
-        expires_at,
-    )
-    after = with_reservation(client.exposure, held)
-    decision = replace(
-        decision, exposure=exposure_report(after, now), reservation_expires_at=expires_at
     )
     return decision, held
 

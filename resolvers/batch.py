@@ -38,7 +38,7 @@ from domain.current import (
     platform_with_reservation,
     totals_after,
 )
-from domain.decide import assess, hold
+from domain.decide import assess
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.equity import AccountState
 from domain.errors import BadInput, Conflict, RiskgateError, RiskUnavailable
@@ -220,7 +220,7 @@ async def _decide_all(
         client = book.client(request.client_id)
         try:
             instrument = known_instrument(state.catalog.get(request.symbol), request.symbol)
-            decision = assess(
+            decision, held = assess(
                 request,
                 instrument,
                 profile,
@@ -231,6 +231,7 @@ async def _decide_all(
                 now,
                 guards=guards[request.client_id],
                 fit=fit,
+                hold_for=deps.reservation_ttl if reserve else None,
             )
         except BadInput as error:
             raise _prefixed(error, index) from error
@@ -240,7 +241,6 @@ async def _decide_all(
             buckets[request.client_id] = bucket
             guards[request.client_id] = replace(guards[request.client_id], bucket=bucket)
         if reserve:
-            decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
             if held is not None:
                 book.reserve(held)
                 held_all.append(held)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db import decisions, reservations
 from db import platform as platform_db
 from db import protections as protections_db
-from db.checkstate import CheckState, claim_check, load_check_state, lock_client, save_check
-from db.failures import RetryTransaction, is_duplicate
+from db.checkstate import CheckState, load_check_state, lock_client, save_check, save_unlocked
+from db.failures import RetryTransaction
 from db.lean import Conn, Lean
 from domain.access import Caller, authorize, client_scope
 from domain.current import (
@@ -31,10 +31,11 @@ from domain.current import (
     live_reservations,
     platform_snapshot,
 )
-from domain.decide import assess, hold, room_left, sizing
+from domain.decide import assess, room_left, sizing
 from domain.decisions import Decision, SignalRequest, validate_signal
 from domain.errors import Conflict, RiskgateError, RiskUnavailable
-from domain.instruments import Instrument, known_instrument
+from domain.exposure import Reservation
+from domain.instruments import known_instrument
 from domain.ledger import validate_trade_id
 from domain.profile import RiskProfile, default_profile
 from domain.protections import spent
@@ -54,8 +55,10 @@ def _decide(
     now: datetime,
     *,
     fit: bool = False,
-) -> tuple[Decision, Instrument, ClientSnapshot, PlatformSnapshot]:
-    """Evaluate every rule against the state read for this check."""
+    hold_for: timedelta | None = None,
+) -> tuple[Decision, Reservation | None, PlatformSnapshot]:
+    """Evaluate every rule against the state read for this check; with `hold_for`, a passing
+    decision holds its reservation."""
     instrument = known_instrument(state.instrument, request.symbol)
     client = _client(state, request.client_id)
     platform = platform_snapshot(
@@ -66,7 +69,7 @@ def _decide(
         state.platform_realized,
     )
     catalog_view = {**client.catalog, **platform.catalog, instrument.symbol: instrument}
-    decision = assess(
+    decision, held = assess(
         request,
         instrument,
         profile,
@@ -77,8 +80,9 @@ def _decide(
         now,
         guards=state.guard.state(state.client_week, now),
         fit=fit,
+        hold_for=hold_for,
     )
-    return decision, instrument, client, platform
+    return decision, held, platform
 
 
 def _client(state: CheckState, client_id: str) -> ClientSnapshot:
@@ -144,7 +148,7 @@ async def _dry_run(
 ) -> Decision:
     state = await _read_state(deps, request, now)
     profile = state.profile or default_profile(request.client_id, now)
-    decision, _, _, _ = _decide(state, request, profile, now, fit=fit)
+    decision, _, _ = _decide(state, request, profile, now, fit=fit)
     return decision
 
 
@@ -157,12 +161,14 @@ async def _reserving(
     return await _locked(lean, deps, request, now, fit=fit)
 
 
-async def _replay(lean: Lean, state: CheckState, request: SignalRequest) -> Decision | None:
+async def _replay(
+    lean: Lean, state: CheckState, request: SignalRequest, fingerprint: str
+) -> Decision | None:
     """The decision already made for this signal id, or None; other values are a conflict
     (known from the state read: only a true replay is fetched)."""
     if state.prior_decision is None:
         return None
-    if state.prior_decision[1] != request.fingerprint():
+    if state.prior_decision[1] != fingerprint:
         raise Conflict(f"signal {request.signal_id} was already checked with other values")
     prior = await decisions.get_decision(lean, request.signal_id)
     assert prior is not None
@@ -175,19 +181,21 @@ async def _locked(
     """Decide and store behind the platform lock (SQLite's single writer is that lock)."""
     await platform_db.lock(lean)
     state = await _state(lean, deps, request, now)
-    prior = await _replay(lean, state, request)
+    fingerprint = request.fingerprint()
+    prior = await _replay(lean, state, request, fingerprint)
     if prior is not None:
         return prior
     await reservations.sweep_expired(lean, now, expired=state.expired, totals=state.totals)
     state.expired = []
     profile = state.profile or await ensure_profile(lean, request.client_id, now)
-    decision, instrument, client, _ = _decide(state, request, profile, now, fit=fit)
+    decision, held, _ = _decide(
+        state, request, profile, now, fit=fit, hold_for=deps.reservation_ttl
+    )
     await _spend_rate(lean, state, profile, request.client_id, now)
-    decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
     decision_id = await save_check(
         lean,
         decision,
-        fingerprint=request.fingerprint(),
+        fingerprint=fingerprint,
         symbol=request.symbol,
         direction=request.direction.value,
         held=held,
@@ -203,7 +211,7 @@ async def _claiming(
     lean: Lean, deps: Deps, request: SignalRequest, now: datetime, *, fit: bool = False
 ) -> Decision:
     """PostgreSQL: hold only this client's lock while reading and deciding, then claim the
-    platform capacity in the statement that stores the check (`claim_check`), so that the
+    platform capacity in the statement that stores the check (`save_unlocked`), so that the
     rows every check shares are held from that statement to the commit. A claim that loses
     decides again on a fresh read; after a few losses, or to sweep expired reservations out
     of the shared totals, the check takes the platform lock."""
@@ -211,41 +219,30 @@ async def _claiming(
     fingerprint = request.fingerprint()
     for _ in range(CLAIM_ATTEMPTS):
         state = await _state(lean, deps, request, now)
-        prior = await _replay(lean, state, request)
+        prior = await _replay(lean, state, request, fingerprint)
         if prior is not None:
             return prior
         if state.expired:
             break  # sweeping touches the shared totals: done behind the platform lock
         profile = state.profile or await ensure_profile(lean, request.client_id, now)
-        decision, instrument, client, platform = _decide(state, request, profile, now, fit=fit)
-        decision, held = hold(decision, request, instrument, client, now, deps.reservation_ttl)
+        decision, held, platform = _decide(
+            state, request, profile, now, fit=fit, hold_for=deps.reservation_ttl
+        )
+        room = room_left(platform, held) if held is not None else None
         try:
-            if held is None:
-                decision_id: int | None = await decisions.insert_decision(
-                    lean,
-                    decision,
-                    fingerprint=fingerprint,
-                    symbol=request.symbol,
-                    direction=request.direction.value,
-                )
-            else:
-                decision_id = await claim_check(
-                    lean,
-                    decision,
-                    fingerprint=fingerprint,
-                    direction=request.direction.value,
-                    held=held,
-                    room=room_left(platform, held),
-                    base=state.claim,
-                    totals=state.totals,
-                )
+            decision_id = await save_unlocked(
+                lean,
+                decision,
+                fingerprint=fingerprint,
+                symbol=request.symbol,
+                direction=request.direction.value,
+                held=held,
+                room=room,
+                base=state.claim,
+                totals=state.totals,
+            )
         except RetryTransaction:
             deps.on_claim("lost")
-            raise
-        except Exception as error:
-            if is_duplicate(error):  # the same signal id, checked for another client
-                deps.on_claim("lost")
-                raise RetryTransaction() from error
             raise
         if decision_id is not None:
             if held is not None:
